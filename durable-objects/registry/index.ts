@@ -1,0 +1,123 @@
+import { DurableObject } from "cloudflare:workers";
+import { ErrorCode, SandboxerError } from "../../src/errors";
+import type { SandboxRecord } from "../../src/schemas/sandbox";
+
+/** How long an Idempotency-Key is remembered. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface ListQuery {
+  state?: "running" | "stopped";
+  metadata: Record<string, string>;
+  limit: number;
+  cursor?: string;
+}
+
+export type IdempotencyClaim = { outcome: "new" } | { outcome: "replay"; sandboxId: string } | { outcome: "conflict" };
+
+/**
+ * The per-tenant index of sandboxes, so listing never fans out to every SandboxDO.
+ * SandboxDO pushes its record here on every state or metadata change (including
+ * expiry by alarm) and removes it when the tombstone is purged. Also remembers
+ * Idempotency-Keys for create.
+ */
+export class RegistryDO extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS sandboxes (
+      id TEXT PRIMARY KEY, state TEXT NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL)`);
+    this.sql.exec("CREATE INDEX IF NOT EXISTS sandboxes_by_created ON sandboxes (created_at DESC, id DESC)");
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS idempotency (
+      key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, sandbox_id TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+  }
+
+  /**
+   * Records a sandbox's latest state. Updates may arrive out of order (activity updates
+   * are not awaited), so an older `version` never overwrites a newer one.
+   */
+  upsert(record: SandboxRecord, version: number): void {
+    this.sql.exec(
+      `INSERT INTO sandboxes (id, state, created_at, version, doc) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET state = excluded.state, version = excluded.version, doc = excluded.doc
+       WHERE excluded.version > sandboxes.version`,
+      record.id,
+      record.state,
+      record.createdAt,
+      version,
+      JSON.stringify(record),
+    );
+  }
+
+  remove(id: string): void {
+    this.sql.exec("DELETE FROM sandboxes WHERE id = ?", id);
+  }
+
+  /** Newest first; `nextCursor` is opaque and null on the last page. */
+  list(query: ListQuery): { sandboxes: SandboxRecord[]; nextCursor: string | null } {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.state) {
+      where.push("state = ?");
+      params.push(query.state);
+    }
+    for (const [key, value] of Object.entries(query.metadata)) {
+      where.push("EXISTS (SELECT 1 FROM json_each(doc, '$.metadata') WHERE json_each.key = ? AND json_each.value = ?)");
+      params.push(key, value);
+    }
+    if (query.cursor) {
+      const [createdAt, id] = decodeCursor(query.cursor);
+      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+      params.push(createdAt, createdAt, id);
+    }
+    const rows = this.sql
+      .exec<{ doc: string }>(
+        `SELECT doc FROM sandboxes ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+        ...params,
+        query.limit + 1,
+      )
+      .toArray();
+    const sandboxes = rows.slice(0, query.limit).map((r) => JSON.parse(r.doc) as SandboxRecord);
+    const last = sandboxes.at(-1);
+    return { sandboxes, nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  /**
+   * Claims `key` for a create whose body hashes to `bodyHash`. Single-threaded within
+   * the Durable Object, so two concurrent creates with one key cannot both win.
+   */
+  claimIdempotencyKey(key: string, bodyHash: string, sandboxId: string): IdempotencyClaim {
+    const now = Date.now();
+    this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
+    const row = this.sql
+      .exec<{ body_hash: string; sandbox_id: string }>("SELECT body_hash, sandbox_id FROM idempotency WHERE key = ?", key)
+      .toArray()[0];
+    if (row) return row.body_hash === bodyHash ? { outcome: "replay", sandboxId: row.sandbox_id } : { outcome: "conflict" };
+    this.sql.exec("INSERT INTO idempotency (key, body_hash, sandbox_id, created_at) VALUES (?, ?, ?, ?)", key, bodyHash, sandboxId, now);
+    return { outcome: "new" };
+  }
+
+  /** Forgets a claim whose create failed, so a retry with the same key can succeed. */
+  releaseIdempotencyKey(key: string, sandboxId: string): void {
+    this.sql.exec("DELETE FROM idempotency WHERE key = ? AND sandbox_id = ?", key, sandboxId);
+  }
+}
+
+function encodeCursor(createdAt: string, id: string): string {
+  return btoa(JSON.stringify([createdAt, id])).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const padded = cursor.replace(/-/g, "+").replace(/_/g, "/");
+    const value: unknown = JSON.parse(atob(padded + "=".repeat((4 - (padded.length % 4)) % 4)));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "string")) return value as [string, string];
+  } catch {
+    // fall through to the validation error
+  }
+  throw new SandboxerError(ErrorCode.validationFailed, "The cursor is not one this API returned.", {
+    errors: [{ path: "cursor", message: "invalid cursor" }],
+  });
+}

@@ -1,0 +1,221 @@
+import { DurableObject } from "cloudflare:workers";
+import { ErrorCode, SandboxerError } from "../../src/errors";
+import type { FileEntry } from "../../src/schemas/files";
+import type { PatchSandboxBody, SandboxRecord } from "../../src/schemas/sandbox";
+import { applyPatch } from "./lifecycle";
+import { dueReason, etagOf, nextWake, toRecord, type StoredSandbox } from "./record";
+import { Workspace } from "./workspace";
+import type { EndReason } from "../../src/schemas/sandbox";
+
+/**
+ * One sandbox: its record and state machine (running → stopped), both TTL clocks,
+ * its workspace files. Addressed by `idFromName("<tenant>:<id>")`, so an id from
+ * another tenant reaches an empty object and answers 404.
+ *
+ * Clocks: one alarm, set to the earlier of `expiresAt` and `idleExpiresAt` while
+ * running, and to the purge time (end + 24 h) once stopped. Activity moves the idle
+ * clock later without touching the alarm: an early alarm finds nothing due and
+ * re-arms, which keeps the hot path to one row write.
+ */
+export class SandboxDO extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly workspace: Workspace;
+  /** The stored record, read once per instance; `null` means "none stored". */
+  private cached: StoredSandbox | null | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.workspace = new Workspace(this.sql, () => this.require().profile.limits);
+    // Deliberately no writes here: constructing the object (any request, an alarm, an
+    // eviction and reload) must never extend a clock, and probing random ids must not
+    // leave storage behind. Tables are created by `create`.
+  }
+
+  /** Stores a sandbox planned by `planCreate` and arms its clocks. */
+  async create(initial: StoredSandbox): Promise<SandboxRecord> {
+    if (this.load()) throw new SandboxerError(ErrorCode.internal, "Sandbox id collision.");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS sandbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
+    this.workspace.init();
+    this.save(initial);
+    await this.ctx.storage.setAlarm(nextWake(initial));
+    await this.syncRegistry(initial);
+    return toRecord(initial);
+  }
+
+  /** The record (plain GET: not activity). */
+  async describe(): Promise<SandboxRecord> {
+    return toRecord(await this.current());
+  }
+
+  async update(patch: PatchSandboxBody, ifMatch?: string): Promise<SandboxRecord> {
+    const s = await this.running();
+    if (ifMatch !== undefined && !etagMatches(ifMatch, etagOf(s))) {
+      throw new SandboxerError(ErrorCode.preconditionFailed, `If-Match ${ifMatch} does not match the current ETag ${etagOf(s)}.`, {
+        etag: etagOf(s),
+      });
+    }
+    const next = applyPatch(s, patch, Date.now());
+    this.save(next);
+    await this.ctx.storage.setAlarm(nextWake(next));
+    await this.syncRegistry(next);
+    return toRecord(next);
+  }
+
+  /** Resets the idle clock. */
+  async keepalive(): Promise<SandboxRecord> {
+    const s = this.touch(await this.running());
+    await this.syncRegistry(s);
+    return toRecord(s);
+  }
+
+  /** Stops the sandbox (reason `deleted`) and releases its files. Deleting a stopped sandbox is a no-op. */
+  async destroy(): Promise<void> {
+    const s = await this.current();
+    if (s.state === "running") await this.stop(s, "deleted", Date.now());
+  }
+
+  async putFile(path: string, data: ArrayBuffer): Promise<FileEntry> {
+    const s = this.touch(await this.running());
+    const entry = this.workspace.write(path, data, s.lastActiveAt);
+    this.syncRegistryLater(s);
+    return entry;
+  }
+
+  async getFile(path: string): Promise<{ entry: FileEntry; data: Uint8Array }> {
+    const s = this.touch(await this.running());
+    this.syncRegistryLater(s);
+    const file = this.workspace.read(path);
+    if (!file) throw new SandboxerError(ErrorCode.notFound, `No file '${path}' in this sandbox's workspace.`);
+    return file;
+  }
+
+  async deleteFile(path: string): Promise<void> {
+    const s = this.touch(await this.running());
+    this.syncRegistryLater(s);
+    if (!this.workspace.delete(path)) throw new SandboxerError(ErrorCode.notFound, `No file '${path}' in this sandbox's workspace.`);
+  }
+
+  async listFiles(prefix: string): Promise<FileEntry[]> {
+    const s = this.touch(await this.running());
+    this.syncRegistryLater(s);
+    return this.workspace.list(prefix);
+  }
+
+  /**
+   * Both clocks and the tombstone purge. Idempotent: it acts only on what is due at
+   * the time it runs, so an early, repeated or retried alarm is harmless. Re-armed in
+   * `finally` so a failure (e.g. the registry unreachable) never leaves the sandbox
+   * without a clock; the throw also makes the runtime retry the alarm.
+   */
+  override async alarm(): Promise<void> {
+    try {
+      const s = this.load();
+      if (!s) return;
+      const now = Date.now();
+      if (s.state === "running") {
+        const due = dueReason(s, now);
+        if (due) await this.stop(s, due.reason, due.at);
+      } else if (now >= nextWake(s)) {
+        await this.purge(s);
+      }
+    } finally {
+      const s = this.load();
+      if (s) await this.ctx.storage.setAlarm(nextWake(s));
+    }
+  }
+
+  // -- internals -------------------------------------------------------------
+
+  private load(): StoredSandbox | null {
+    if (this.cached === undefined) {
+      const exists = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sandbox'").toArray().length > 0;
+      const row = exists ? this.sql.exec<{ doc: string }>("SELECT doc FROM sandbox LIMIT 1").toArray()[0] : undefined;
+      this.cached = row ? (JSON.parse(row.doc) as StoredSandbox) : null;
+    }
+    return this.cached;
+  }
+
+  private require(): StoredSandbox {
+    const s = this.load();
+    if (!s) throw notFound();
+    return s;
+  }
+
+  private save(s: StoredSandbox): void {
+    this.sql.exec("INSERT OR REPLACE INTO sandbox (id, doc) VALUES (?, ?)", s.id, JSON.stringify(s));
+    this.cached = s;
+  }
+
+  /**
+   * The record, with any clock that ran out applied first: if the runtime was down
+   * when the alarm fell due, a request that arrives before the retried alarm still
+   * sees the truth.
+   */
+  private async current(): Promise<StoredSandbox> {
+    const s = this.require();
+    const due = dueReason(s, Date.now());
+    if (!due) return s;
+    return this.stop(s, due.reason, due.at);
+  }
+
+  private async running(): Promise<StoredSandbox> {
+    const s = await this.current();
+    if (s.state !== "running") {
+      throw new SandboxerError(ErrorCode.sandboxStopped, `Sandbox ${s.id} is stopped (${s.endReason}).`, {
+        reason: s.endReason,
+        endedAt: s.endedAt === undefined ? undefined : new Date(s.endedAt).toISOString(),
+      });
+    }
+    return s;
+  }
+
+  /** Records activity: moves the idle clock (the alarm re-arms itself if it fires early). */
+  private touch(s: StoredSandbox): StoredSandbox {
+    const next = { ...s, lastActiveAt: Date.now(), version: s.version + 1 };
+    this.save(next);
+    return next;
+  }
+
+  private async stop(s: StoredSandbox, reason: EndReason, at: number): Promise<StoredSandbox> {
+    const stopped: StoredSandbox = { ...s, state: "stopped", endedAt: at, endReason: reason, env: {}, version: s.version + 1 };
+    this.workspace.clear();
+    this.save(stopped);
+    await this.ctx.storage.setAlarm(nextWake(stopped));
+    await this.syncRegistry(stopped);
+    return stopped;
+  }
+
+  /** End of the tombstone: forget the sandbox entirely (deleteAll also removes the alarm). */
+  private async purge(s: StoredSandbox): Promise<void> {
+    await this.registry(s.tenant).remove(s.id);
+    await this.ctx.storage.deleteAll();
+    this.cached = null;
+  }
+
+  private registry(tenant: string) {
+    return this.env.REGISTRY.get(this.env.REGISTRY.idFromName(tenant));
+  }
+
+  private async syncRegistry(s: StoredSandbox): Promise<void> {
+    await this.registry(s.tenant).upsert(toRecord(s), s.version);
+  }
+
+  /**
+   * Activity only moves `lastActiveAt`, which listing does not filter on: the index
+   * update need not hold up the request. A failed update is corrected by the next one.
+   */
+  private syncRegistryLater(s: StoredSandbox): void {
+    this.ctx.waitUntil(this.syncRegistry(s).catch(() => undefined));
+  }
+}
+
+function notFound(): SandboxerError {
+  return new SandboxerError(ErrorCode.notFound, "No such sandbox.");
+}
+
+/** `If-Match` may be `*` or a comma-separated list of entity tags. */
+function etagMatches(header: string, etag: string): boolean {
+  const candidates = header.split(",").map((t) => t.trim().replace(/^W\//, ""));
+  return candidates.includes("*") || candidates.includes(etag);
+}

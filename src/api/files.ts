@@ -1,0 +1,130 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { ErrorCode, SandboxerError } from "../errors";
+import { SandboxIdParam } from "../schemas/common";
+import { FileEntry, FileList } from "../schemas/files";
+import { normaliseWorkspacePath, normaliseWorkspacePrefix } from "../workspace/paths";
+import { createApp, type AppEnv } from "./app";
+import { COMMON_ERRORS, json, problem } from "./responses";
+import { sandboxStub } from "./stubs";
+
+/** The sandbox workspace over HTTP: raw bodies in and out, paths after `/files/`. */
+export const files = createApp();
+
+const listFiles = createRoute({
+  method: "get",
+  path: "/v1/sandboxes/{id}/files",
+  summary: "List workspace files",
+  request: {
+    params: SandboxIdParam,
+    query: z.object({ prefix: z.string().max(1024).optional().openapi({ example: "src/" }) }),
+  },
+  responses: { 200: json(FileList, "Files, sorted by path"), ...COMMON_ERRORS, 410: problem("The sandbox is stopped") },
+});
+
+files.openapi(listFiles, async (c) => {
+  const prefix = normaliseWorkspacePrefix(c.req.valid("query").prefix);
+  return c.json(await sandboxStub(c.env, c.get("tenant"), c.req.valid("param").id).listFiles(prefix), 200);
+});
+
+/**
+ * The file path is everything after `/files/`, percent-decoded, and may contain
+ * slashes, which OpenAPI path parameters cannot express; the routes are registered
+ * with Hono's wildcard and documented by hand below.
+ */
+function filePath(c: Context<AppEnv>): string {
+  const pathname = new URL(c.req.url).pathname;
+  const marker = "/files/";
+  const raw = pathname.slice(pathname.indexOf(marker) + marker.length);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    throw new SandboxerError(ErrorCode.validationFailed, "The file path is not valid percent-encoding.", {
+      errors: [{ path: "path", message: "invalid percent-encoding" }],
+    });
+  }
+  return normaliseWorkspacePath(decoded);
+}
+
+const FILE_ROUTE = "/v1/sandboxes/:id/files/*";
+
+const TEXT_EXTENSIONS: Record<string, string> = {
+  txt: "text/plain", md: "text/markdown", js: "text/javascript", mjs: "text/javascript", ts: "text/plain",
+  json: "application/json", csv: "text/csv", html: "text/html", css: "text/css", yaml: "text/yaml", yml: "text/yaml",
+};
+
+/** Served as an attachment-safe type: text types only for well-known source/text extensions. */
+function contentTypeOf(path: string): string {
+  const type = TEXT_EXTENSIONS[path.slice(path.lastIndexOf(".") + 1).toLowerCase()];
+  return type ? `${type}; charset=utf-8` : "application/octet-stream";
+}
+
+files.put(FILE_ROUTE, async (c) => {
+  const path = filePath(c);
+  const entry = await sandboxStub(c.env, c.get("tenant"), c.req.param("id")).putFile(path, await c.req.arrayBuffer());
+  return c.json(entry, 201);
+});
+
+files.get(FILE_ROUTE, async (c) => {
+  const path = filePath(c);
+  const { entry, data } = await sandboxStub(c.env, c.get("tenant"), c.req.param("id")).getFile(path);
+  return c.body(data as Uint8Array<ArrayBuffer>, 200, {
+    "Content-Type": contentTypeOf(path),
+    "Content-Length": String(entry.size),
+    "Last-Modified": new Date(entry.updatedAt).toUTCString(),
+    // Never let a browser render workspace content as a page of our origin.
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+  });
+});
+
+files.delete(FILE_ROUTE, async (c) => {
+  await sandboxStub(c.env, c.get("tenant"), c.req.param("id")).deleteFile(filePath(c));
+  return c.body(null, 204);
+});
+
+const FileParams = SandboxIdParam.extend({
+  path: z.string().openapi({
+    param: { name: "path", in: "path" },
+    description: "Workspace path, may contain '/'. No '..', no leading '/', no NUL; at most 1024 bytes.",
+    example: "src/main.ts",
+  }),
+});
+const fileErrors = {
+  ...COMMON_ERRORS,
+  410: problem("The sandbox is stopped"),
+} as const;
+
+files.openAPIRegistry.registerPath({
+  method: "put",
+  path: "/v1/sandboxes/{id}/files/{path}",
+  summary: "Write a workspace file (raw body)",
+  request: {
+    params: FileParams,
+    body: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+  },
+  responses: {
+    201: json(FileEntry, "Written"),
+    ...fileErrors,
+    413: problem("The file is larger than the profile allows"),
+    422: problem("The workspace quota or file count would be exceeded"),
+  },
+});
+files.openAPIRegistry.registerPath({
+  method: "get",
+  path: "/v1/sandboxes/{id}/files/{path}",
+  summary: "Read a workspace file (raw body)",
+  request: { params: FileParams },
+  responses: {
+    200: { description: "The file's bytes", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+    ...fileErrors,
+  },
+});
+files.openAPIRegistry.registerPath({
+  method: "delete",
+  path: "/v1/sandboxes/{id}/files/{path}",
+  summary: "Delete a workspace file",
+  request: { params: FileParams },
+  responses: { 204: { description: "Deleted" }, ...fileErrors },
+});

@@ -1,0 +1,58 @@
+import { bodyLimit } from "hono/body-limit";
+import { ErrorCode, SandboxerError } from "../errors";
+import { createApp } from "./app";
+import { requireTenant } from "./auth";
+import { renderDocsPage } from "./docs";
+import { files } from "./files";
+import { notFoundHandler, onError } from "./problem";
+import { profiles } from "./profiles";
+import { sandboxes } from "./sandboxes";
+
+/** Largest request body accepted on any route. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** The HTTP API: public routes, then auth, then one sub-app per resource. */
+export function buildApi() {
+  const app = createApp();
+  app.onError(onError);
+  app.notFound(notFoundHandler(() => app.routes));
+
+  app.get("/healthz", (c) => c.json({ ok: true, version: c.env.SANDBOXER_VERSION }));
+  app.get("/v1/openapi.json", (c) => c.json(openApiDocument(c.env.SANDBOXER_VERSION)));
+  app.get("/docs", (c) => c.html(renderDocsPage(openApiDocument(c.env.SANDBOXER_VERSION))));
+
+  app.use("/v1/*", requireTenant);
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new SandboxerError(ErrorCode.payloadTooLarge, `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`, {
+          max: MAX_BODY_BYTES,
+        });
+      },
+    }),
+  );
+
+  app.route("/", sandboxes);
+  app.route("/", files);
+  app.route("/", profiles);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  function openApiDocument(version: string) {
+    document ??= app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "sand-boxer",
+        version,
+        description: "Sandboxes for AI agents' code on Cloudflare Workers: isolated, limited, on a clock, never holding a raw credential.",
+      },
+      security: [{ bearer: [] }],
+    });
+    return document;
+  }
+
+  return app;
+}

@@ -1,0 +1,6 @@
+// Secrets are not in wrangler.toml, so `wrangler types` cannot see them; they are
+// declared here and merged into the generated `Env`.
+interface Env {
+  /** JSON `{ "<tenant>": ["<sha256 hex of key>", ...] }` (a Worker secret). */
+  API_KEYS?: string;
+}

@@ -1,0 +1,106 @@
+import { z } from "@hono/zod-openapi";
+import { NetworkRule } from "./profile";
+
+export const MAX_METADATA_KEYS = 64;
+export const MAX_METADATA_KEY_CHARS = 64;
+export const MAX_METADATA_VALUE_CHARS = 512;
+export const MAX_ENV_KEYS = 64;
+export const MAX_ENV_VALUE_CHARS = 4096;
+
+const MetadataKey = z.string().min(1).max(MAX_METADATA_KEY_CHARS);
+const MetadataValue = z.string().max(MAX_METADATA_VALUE_CHARS);
+
+export const Metadata = z
+  .record(MetadataKey, MetadataValue)
+  .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, {
+    message: `at most ${MAX_METADATA_KEYS} metadata keys`,
+  })
+  .openapi("Metadata");
+
+/** JSON merge patch of metadata: a `null` value removes the key. */
+export const MetadataPatch = z
+  .record(MetadataKey, MetadataValue.nullable())
+  .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, {
+    message: `at most ${MAX_METADATA_KEYS} metadata keys`,
+  })
+  .openapi("MetadataPatch");
+
+export const CapabilityGrant = z
+  .object({
+    name: z.string().min(1).max(64),
+    // Checked per capability by its own schema (src/capabilities); `any` keeps RPC typing shallow.
+    options: z.record(z.string(), z.any()).optional(),
+  })
+  .openapi("CapabilityGrant");
+
+export const SandboxNetwork = z
+  .object({ allow: z.array(NetworkRule).max(100).default([]) })
+  .openapi("SandboxNetwork", { description: "Egress allow rules; must be within the profile's policy" });
+
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be an identifier");
+
+export const CreateSandboxBody = z
+  .object({
+    profile: z.string().min(1).max(64).optional().openapi({ example: "js" }),
+    ttlSeconds: z.number().int().min(1).optional().openapi({ example: 900 }),
+    idleTimeoutSeconds: z.number().int().min(1).optional().openapi({ example: 300 }),
+    metadata: Metadata.optional(),
+    env: z
+      .record(EnvName, z.string().max(MAX_ENV_VALUE_CHARS))
+      .refine((e) => Object.keys(e).length <= MAX_ENV_KEYS, { message: `at most ${MAX_ENV_KEYS} variables` })
+      .optional()
+      .describe("Plain environment values the sandbox's code sees as `env.NAME`"),
+    network: SandboxNetwork.optional(),
+    capabilities: z.array(CapabilityGrant).max(32).optional(),
+  })
+  .strict()
+  .openapi("CreateSandbox");
+
+export const PatchSandboxBody = z
+  .object({
+    ttlSeconds: z.number().int().min(1).optional(),
+    idleTimeoutSeconds: z.number().int().min(1).optional(),
+    metadata: MetadataPatch.optional(),
+  })
+  .strict()
+  .openapi("PatchSandbox");
+
+export const SandboxState = z.enum(["running", "stopped"]);
+export const EndReason = z.enum(["deleted", "ttl_expired", "idle_timeout"]);
+
+export const SandboxRecord = z
+  .object({
+    id: z.string(),
+    tenant: z.string(),
+    profile: z.string(),
+    profileVersion: z.string(),
+    state: SandboxState,
+    createdAt: z.string().datetime(),
+    lastActiveAt: z.string().datetime(),
+    expiresAt: z.string().datetime().describe("Absolute end of life"),
+    idleTimeoutSeconds: z.number().int(),
+    idleExpiresAt: z.string().datetime().describe("When the idle clock runs out unless there is activity"),
+    endedAt: z.string().datetime().optional(),
+    endReason: EndReason.optional(),
+    metadata: z.record(z.string(), z.string()),
+    network: SandboxNetwork,
+    capabilities: z.array(CapabilityGrant),
+    etag: z.string(),
+  })
+  .openapi("Sandbox");
+
+export const SandboxList = z
+  .object({ sandboxes: z.array(SandboxRecord), nextCursor: z.string().nullable() })
+  .openapi("SandboxList");
+
+export const ListSandboxesQuery = z.object({
+  state: SandboxState.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(512).optional(),
+});
+
+export type CreateSandboxBody = z.infer<typeof CreateSandboxBody>;
+export type PatchSandboxBody = z.infer<typeof PatchSandboxBody>;
+export type SandboxRecord = z.infer<typeof SandboxRecord>;
+export type CapabilityGrant = z.infer<typeof CapabilityGrant>;
+export type EndReason = z.infer<typeof EndReason>;
