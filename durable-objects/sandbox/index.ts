@@ -5,6 +5,8 @@ import type { PatchSandboxBody, SandboxRecord } from "../../src/schemas/sandbox"
 import { applyPatch } from "./lifecycle";
 import { dueReason, etagOf, nextWake, toRecord, type StoredSandbox } from "./record";
 import { Workspace } from "./workspace";
+import { AuditLog } from "./audit";
+import type { AuditEntry, AuditPage } from "../../src/schemas/audit";
 import type { EndReason } from "../../src/schemas/sandbox";
 
 /**
@@ -20,6 +22,7 @@ import type { EndReason } from "../../src/schemas/sandbox";
 export class SandboxDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly workspace: Workspace;
+  private readonly audit: AuditLog;
   /** The stored record, read once per instance; `null` means "none stored". */
   private cached: StoredSandbox | null | undefined;
 
@@ -27,6 +30,7 @@ export class SandboxDO extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.workspace = new Workspace(this.sql, () => this.require().profile.limits);
+    this.audit = new AuditLog(this.sql);
     // Deliberately no writes here: constructing the object (any request, an alarm, an
     // eviction and reload) must never extend a clock, and probing random ids must not
     // leave storage behind. Tables are created by `create`.
@@ -37,6 +41,7 @@ export class SandboxDO extends DurableObject<Env> {
     if (this.load()) throw new SandboxerError(ErrorCode.internal, "Sandbox id collision.");
     this.sql.exec("CREATE TABLE IF NOT EXISTS sandbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
     this.workspace.init();
+    this.audit.init();
     this.save(initial);
     await this.ctx.storage.setAlarm(nextWake(initial));
     await this.syncRegistry(initial);
@@ -100,6 +105,23 @@ export class SandboxDO extends DurableObject<Env> {
     const s = this.touch(await this.running());
     this.syncRegistryLater(s);
     return this.workspace.list(prefix);
+  }
+
+  /** Appends audit entries (capabilities and the egress gateway call this). Kept after stop, until purge. */
+  async recordAudit(entries: AuditEntry[]): Promise<void> {
+    this.require();
+    this.audit.append(entries);
+  }
+
+  async listAudit(limit: number, cursor?: string): Promise<AuditPage> {
+    this.require();
+    const after = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isSafeInteger(after) || after < 0) {
+      throw new SandboxerError(ErrorCode.validationFailed, "The cursor is not one this API returned.", {
+        errors: [{ path: "cursor", message: "invalid cursor" }],
+      });
+    }
+    return this.audit.page(limit, after);
   }
 
   /**

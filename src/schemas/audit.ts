@@ -1,0 +1,25 @@
+import { z } from "@hono/zod-openapi";
+
+/** One audited event: a capability call or an egress decision. */
+export const AuditEntry = z
+  .object({
+    ts: z.string().datetime(),
+    kind: z.enum(["capability", "egress"]),
+    /** Capability and method (`files.write`) or, for egress, `fetch`. */
+    action: z.string(),
+    decision: z.enum(["allowed", "denied"]),
+    host: z.string().optional(),
+    method: z.string().optional(),
+    status: z.number().int().optional(),
+    bytes: z.number().int().optional(),
+    detail: z.string().optional(),
+    executionId: z.string().optional(),
+  })
+  .openapi("AuditEntry");
+
+export const AuditPage = z
+  .object({ entries: z.array(AuditEntry.extend({ seq: z.number().int() })), nextCursor: z.string().nullable() })
+  .openapi("AuditPage");
+
+export type AuditEntry = z.infer<typeof AuditEntry>;
+export type AuditPage = z.infer<typeof AuditPage>;
