@@ -1,0 +1,124 @@
+import type { ExecutionPage, ExecutionSummary } from "../../src/schemas/executions";
+
+/** How long an execution's outputs are kept after it finishes. */
+export const OUTPUT_RETENTION_MS = 60 * 60 * 1000;
+/** Most history rows kept per sandbox; the oldest are dropped first. */
+export const MAX_HISTORY_ROWS = 10_000;
+
+export interface FinishedExecution {
+  status: "ok" | "error";
+  errorName?: string;
+  limit?: string;
+  durationMs: number;
+  cpuUsedMs?: number;
+  output: NonNullable<ExecutionSummary["output"]>;
+}
+
+type Row = {
+  seq: number;
+  id: string;
+  code_hash: string;
+  language: "js" | "ts";
+  status: "running" | "ok" | "error";
+  error_name: string | null;
+  limit_name: string | null;
+  started_at: number;
+  finished_at: number | null;
+  duration_ms: number | null;
+  cpu_used_ms: number | null;
+  output: string | null;
+};
+
+/** The sandbox's execution history, in its SQLite storage. */
+export class ExecutionHistory {
+  constructor(private readonly sql: SqlStorage) {}
+
+  init(): void {
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS executions (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, code_hash TEXT NOT NULL,
+      language TEXT NOT NULL, status TEXT NOT NULL, error_name TEXT, limit_name TEXT,
+      started_at INTEGER NOT NULL, finished_at INTEGER, duration_ms REAL, cpu_used_ms REAL, output TEXT)`);
+  }
+
+  start(id: string, codeHash: string, language: "js" | "ts", now: number): void {
+    this.sql.exec(
+      "INSERT INTO executions (id, code_hash, language, status, started_at) VALUES (?, ?, ?, 'running', ?)",
+      id,
+      codeHash,
+      language,
+      now,
+    );
+    this.sql.exec("DELETE FROM executions WHERE seq <= (SELECT MAX(seq) FROM executions) - ?", MAX_HISTORY_ROWS);
+  }
+
+  finish(id: string, done: FinishedExecution, now: number): void {
+    this.sql.exec(
+      `UPDATE executions SET status = ?, error_name = ?, limit_name = ?, finished_at = ?, duration_ms = ?, cpu_used_ms = ?, output = ?
+       WHERE id = ?`,
+      done.status,
+      done.errorName ?? null,
+      done.limit ?? null,
+      now,
+      done.durationMs,
+      done.cpuUsedMs ?? null,
+      JSON.stringify(done.output),
+      id,
+    );
+  }
+
+  /**
+   * Executions still marked running when a new instance of the object loads were cut
+   * off by a runtime restart: locally that is the supervisor killing a runtime that
+   * stopped answering, i.e. code that escaped the CPU budget (a ReDoS, a builtin that
+   * never returns). They are recorded as failed with LimitExceeded (limit "cpu").
+   */
+  failOrphans(now: number): number {
+    const error = {
+      name: "LimitExceeded",
+      limit: "cpu",
+      message: "The execution stopped the runtime (it ran past its CPU budget without yielding) and was terminated.",
+    };
+    return this.sql.exec(
+      `UPDATE executions SET status = 'error', error_name = 'LimitExceeded', limit_name = 'cpu', finished_at = ?,
+         duration_ms = ? - started_at, output = ? WHERE status = 'running'`,
+      now,
+      now,
+      JSON.stringify({ result: null, stdout: "", stderr: "", error }),
+    ).rowsWritten;
+  }
+
+  /** Newest first; the cursor is the last `seq` seen. */
+  page(limit: number, before: number | undefined, now: number): ExecutionPage {
+    const rows = this.sql
+      .exec<Row>(
+        `SELECT * FROM executions ${before === undefined ? "" : "WHERE seq < ?"} ORDER BY seq DESC LIMIT ?`,
+        ...(before === undefined ? [] : [before]),
+        limit + 1,
+      )
+      .toArray();
+    const executions = rows.slice(0, limit).map((row) => toSummary(row, now));
+    const last = rows[limit - 1];
+    return { executions, nextCursor: rows.length > limit && last ? String(last.seq) : null };
+  }
+
+  clear(): void {
+    this.sql.exec("DELETE FROM executions");
+  }
+}
+
+function toSummary(row: Row, now: number): ExecutionSummary {
+  const outputFresh = row.output !== null && row.finished_at !== null && now - row.finished_at < OUTPUT_RETENTION_MS;
+  return {
+    executionId: row.id,
+    codeHash: row.code_hash,
+    language: row.language,
+    status: row.status,
+    ...(row.error_name ? { errorName: row.error_name } : {}),
+    ...(row.limit_name ? { limit: row.limit_name } : {}),
+    startedAt: new Date(row.started_at).toISOString(),
+    ...(row.finished_at !== null ? { finishedAt: new Date(row.finished_at).toISOString() } : {}),
+    ...(row.duration_ms !== null ? { durationMs: row.duration_ms } : {}),
+    ...(row.cpu_used_ms !== null ? { cpuUsedMs: row.cpu_used_ms } : {}),
+    ...(outputFresh ? { output: JSON.parse(row.output as string) } : {}),
+  };
+}
