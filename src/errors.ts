@@ -16,6 +16,7 @@ export const ErrorCode = {
   limitExceeded: "limit_exceeded",
   idempotencyConflict: "idempotency_conflict",
   egressDenied: "egress_denied",
+  capabilityDenied: "capability_denied",
   runtimeUnavailable: "runtime_unavailable",
   internal: "internal",
 } as const;
@@ -36,6 +37,7 @@ export const ERROR_STATUS: Record<ErrorCode, { status: number; title: string }> 
   limit_exceeded: { status: 422, title: "Limit exceeded" },
   idempotency_conflict: { status: 422, title: "Idempotency key reused with a different body" },
   egress_denied: { status: 403, title: "Egress denied" },
+  capability_denied: { status: 403, title: "Capability not granted" },
   runtime_unavailable: { status: 503, title: "Runtime unavailable" },
   internal: { status: 500, title: "Internal error" },
 };
@@ -79,3 +81,26 @@ export class SandboxerError extends Error {
 }
 
 const RPC_PREFIX = "sandboxer-error:";
+
+/**
+ * What a Durable Object's RPC method returns: a value or one of our errors. Errors a
+ * client caused (404, 410, 412, …) travel as data rather than as thrown exceptions,
+ * which the runtime would log as "Uncaught" at error level for every one of them.
+ */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; detail: string; extra: ProblemExtra } };
+
+/** Runs `fn`, turning a thrown SandboxerError into `{ ok: false }`; anything else still throws. */
+export async function settle<T>(fn: () => T | Promise<T>): Promise<Settled<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (error) {
+    if (error instanceof SandboxerError) return { ok: false, error: { code: error.code, detail: error.detail, extra: error.extra } };
+    throw error;
+  }
+}
+
+/** The caller's side of `settle`: the value, or the SandboxerError rethrown. */
+export function unsettle<T>(settled: Settled<T>): T {
+  if (settled.ok) return settled.value;
+  throw new SandboxerError(settled.error.code, settled.error.detail, settled.error.extra);
+}

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { ErrorCode, SandboxerError } from "../../src/errors";
+import { ErrorCode, SandboxerError, settle, type Settled } from "../../src/errors";
 import type { SandboxRecord } from "../../src/schemas/sandbox";
 
 /** How long an Idempotency-Key is remembered. */
@@ -55,7 +55,11 @@ export class RegistryDO extends DurableObject<Env> {
   }
 
   /** Newest first; `nextCursor` is opaque and null on the last page. */
-  list(query: ListQuery): { sandboxes: SandboxRecord[]; nextCursor: string | null } {
+  list(query: ListQuery): Promise<Settled<{ sandboxes: SandboxRecord[]; nextCursor: string | null }>> {
+    return settle(() => this.page(query));
+  }
+
+  private page(query: ListQuery): { sandboxes: SandboxRecord[]; nextCursor: string | null } {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (query.state) {

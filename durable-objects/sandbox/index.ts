@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { ErrorCode, SandboxerError } from "../../src/errors";
+import { ErrorCode, SandboxerError, settle, type Settled } from "../../src/errors";
 import type { FileEntry } from "../../src/schemas/files";
 import type { PatchSandboxBody, SandboxRecord } from "../../src/schemas/sandbox";
 import { applyPatch } from "./lifecycle";
@@ -7,6 +7,22 @@ import { dueReason, etagOf, nextWake, toRecord, type StoredSandbox } from "./rec
 import { Workspace } from "./workspace";
 import { AuditLog } from "./audit";
 import type { AuditEntry, AuditPage } from "../../src/schemas/audit";
+import type { ExecRequest, ExecResult } from "../../src/schemas/exec";
+import type { ExecutionPage } from "../../src/schemas/executions";
+import { prepareExecution, type ExecutionContext } from "./execute";
+import { ExecutionHistory } from "./executions";
+import { FairQueue } from "./queue";
+import { sseStream } from "./sse";
+import { invokeCapability } from "./capabilities";
+import { StateStore } from "./state-store";
+import { sandboxDeclarations } from "../../src/capabilities/declarations";
+import { CAPABILITIES, type CapabilityCall, type CapabilityProps } from "../../src/capabilities/definitions";
+
+/**
+ * Executions running at once per sandbox. Cloudflare allows at most 10 dynamic workers
+ * in flight per Durable Object; the rest wait in FIFO order.
+ */
+export const MAX_CONCURRENT_EXECUTIONS = 4;
 import type { EndReason } from "../../src/schemas/sandbox";
 
 /**
@@ -23,6 +39,9 @@ export class SandboxDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly workspace: Workspace;
   private readonly audit: AuditLog;
+  private readonly history: ExecutionHistory;
+  private readonly state: StateStore;
+  private readonly queue = new FairQueue(MAX_CONCURRENT_EXECUTIONS);
   /** The stored record, read once per instance; `null` means "none stored". */
   private cached: StoredSandbox | null | undefined;
 
@@ -31,97 +50,194 @@ export class SandboxDO extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.workspace = new Workspace(this.sql, () => this.require().profile.limits);
     this.audit = new AuditLog(this.sql);
+    this.history = new ExecutionHistory(this.sql);
+    this.state = new StateStore(this.sql);
     // Deliberately no writes here: constructing the object (any request, an alarm, an
     // eviction and reload) must never extend a clock, and probing random ids must not
     // leave storage behind. Tables are created by `create`.
   }
 
   /** Stores a sandbox planned by `planCreate` and arms its clocks. */
-  async create(initial: StoredSandbox): Promise<SandboxRecord> {
-    if (this.load()) throw new SandboxerError(ErrorCode.internal, "Sandbox id collision.");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS sandbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
-    this.workspace.init();
-    this.audit.init();
-    this.save(initial);
-    await this.ctx.storage.setAlarm(nextWake(initial));
-    await this.syncRegistry(initial);
-    return toRecord(initial);
+  async create(initial: StoredSandbox): Promise<Settled<SandboxRecord>> {
+    return settle(async () => {
+      if (this.load()) throw new SandboxerError(ErrorCode.internal, "Sandbox id collision.");
+      this.sql.exec("CREATE TABLE IF NOT EXISTS sandbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
+      this.workspace.init();
+      this.audit.init();
+      this.history.init();
+      this.state.init();
+      this.save(initial);
+      await this.ctx.storage.setAlarm(nextWake(initial));
+      await this.syncRegistry(initial);
+      return toRecord(initial);
+    });
   }
 
   /** The record (plain GET: not activity). */
-  async describe(): Promise<SandboxRecord> {
-    return toRecord(await this.current());
+  async describe(): Promise<Settled<SandboxRecord>> {
+    return settle(async () => {
+      return toRecord(await this.current());
+    });
   }
 
-  async update(patch: PatchSandboxBody, ifMatch?: string): Promise<SandboxRecord> {
-    const s = await this.running();
-    if (ifMatch !== undefined && !etagMatches(ifMatch, etagOf(s))) {
-      throw new SandboxerError(ErrorCode.preconditionFailed, `If-Match ${ifMatch} does not match the current ETag ${etagOf(s)}.`, {
-        etag: etagOf(s),
-      });
-    }
-    const next = applyPatch(s, patch, Date.now());
-    this.save(next);
-    await this.ctx.storage.setAlarm(nextWake(next));
-    await this.syncRegistry(next);
-    return toRecord(next);
+  async update(patch: PatchSandboxBody, ifMatch?: string): Promise<Settled<SandboxRecord>> {
+    return settle(async () => {
+      const s = await this.running();
+      if (ifMatch !== undefined && !etagMatches(ifMatch, etagOf(s))) {
+        throw new SandboxerError(ErrorCode.preconditionFailed, `If-Match ${ifMatch} does not match the current ETag ${etagOf(s)}.`, {
+          etag: etagOf(s),
+        });
+      }
+      const next = applyPatch(s, patch, Date.now());
+      this.save(next);
+      await this.ctx.storage.setAlarm(nextWake(next));
+      await this.syncRegistry(next);
+      return toRecord(next);
+    });
   }
 
   /** Resets the idle clock. */
-  async keepalive(): Promise<SandboxRecord> {
-    const s = this.touch(await this.running());
-    await this.syncRegistry(s);
-    return toRecord(s);
+  async keepalive(): Promise<Settled<SandboxRecord>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      await this.syncRegistry(s);
+      return toRecord(s);
+    });
   }
 
   /** Stops the sandbox (reason `deleted`) and releases its files. Deleting a stopped sandbox is a no-op. */
-  async destroy(): Promise<void> {
-    const s = await this.current();
-    if (s.state === "running") await this.stop(s, "deleted", Date.now());
+  async destroy(): Promise<Settled<void>> {
+    return settle(async () => {
+      const s = await this.current();
+      if (s.state === "running") await this.stop(s, "deleted", Date.now());
+    });
   }
 
-  async putFile(path: string, data: ArrayBuffer): Promise<FileEntry> {
-    const s = this.touch(await this.running());
-    const entry = this.workspace.write(path, data, s.lastActiveAt);
-    this.syncRegistryLater(s);
-    return entry;
+  async putFile(path: string, data: ArrayBuffer): Promise<Settled<FileEntry>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      const entry = this.workspace.write(path, data, s.lastActiveAt);
+      this.syncRegistryLater(s);
+      return entry;
+    });
   }
 
-  async getFile(path: string): Promise<{ entry: FileEntry; data: Uint8Array }> {
-    const s = this.touch(await this.running());
-    this.syncRegistryLater(s);
-    const file = this.workspace.read(path);
-    if (!file) throw new SandboxerError(ErrorCode.notFound, `No file '${path}' in this sandbox's workspace.`);
-    return file;
+  async getFile(path: string): Promise<Settled<{ entry: FileEntry; data: Uint8Array }>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      this.syncRegistryLater(s);
+      const file = this.workspace.read(path);
+      if (!file) throw new SandboxerError(ErrorCode.notFound, `No file '${path}' in this sandbox's workspace.`);
+      return file;
+    });
   }
 
-  async deleteFile(path: string): Promise<void> {
-    const s = this.touch(await this.running());
-    this.syncRegistryLater(s);
-    if (!this.workspace.delete(path)) throw new SandboxerError(ErrorCode.notFound, `No file '${path}' in this sandbox's workspace.`);
+  async deleteFile(path: string): Promise<Settled<void>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      this.syncRegistryLater(s);
+      if (!this.workspace.delete(path)) throw new SandboxerError(ErrorCode.notFound, `No file '${path}' in this sandbox's workspace.`);
+    });
   }
 
-  async listFiles(prefix: string): Promise<FileEntry[]> {
-    const s = this.touch(await this.running());
-    this.syncRegistryLater(s);
-    return this.workspace.list(prefix);
+  async listFiles(prefix: string): Promise<Settled<FileEntry[]>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      this.syncRegistryLater(s);
+      return this.workspace.list(prefix);
+    });
+  }
+
+  /** Runs a snippet and answers with its whole result. Counts as activity (before and after). */
+  async exec(request: ExecRequest): Promise<Settled<ExecResult>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      const { run } = prepareExecution(this.executionContext(s), s, request);
+      try {
+        return await run();
+      } finally {
+        this.afterExecution();
+      }
+    });
+  }
+
+  /**
+   * Runs a snippet and streams server-sent events: `stdout`/`stderr` while it runs, then
+   * `result` or `error`, then `done` with the whole result. Anything refused before the
+   * code runs (stopped sandbox, limits, queue full) is thrown, so it is still an HTTP error.
+   */
+  async execStream(request: ExecRequest): Promise<Settled<ReadableStream<Uint8Array>>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      const { executionId, run } = prepareExecution(this.executionContext(s), s, request);
+      const sse = sseStream();
+      const finished = (async () => {
+        try {
+          const result = await run((event) => void sse.send(event.stream, event));
+          if (result.status === "ok") await sse.send("result", { result: result.result, resultType: result.resultType });
+          else await sse.send("error", result.error);
+          await sse.send("done", result);
+        } catch {
+          await sse.send("error", { name: "InternalError", message: "The execution could not be run; it has been logged." });
+          await sse.send("done", { executionId, status: "error" });
+        } finally {
+          await sse.close();
+          this.afterExecution();
+        }
+      })();
+      this.ctx.waitUntil(finished);
+      return sse.stream;
+    });
+  }
+
+  async listExecutions(limit: number, cursor?: string): Promise<Settled<ExecutionPage>> {
+    return settle(async () => {
+      this.require();
+      const before = cursor === undefined ? undefined : Number(cursor);
+      if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) {
+        throw new SandboxerError(ErrorCode.validationFailed, "The cursor is not one this API returned.", {
+          errors: [{ path: "cursor", message: "invalid cursor" }],
+        });
+      }
+      return this.history.page(limit, before, Date.now());
+    });
+  }
+
+  /** The `.d.ts` describing exactly the `env` this sandbox's code receives. */
+  async typeDeclarations(): Promise<Settled<string>> {
+    return settle(async () => {
+      const s = await this.current();
+      return sandboxDeclarations(Object.keys(s.env), s.capabilities);
+    });
+  }
+
+  /** A call from a capability entrypoint (src/capabilities), made by code running in this sandbox. */
+  async invokeCapability(call: CapabilityCall, executionId: string): Promise<Settled<unknown>> {
+    return settle(async () => {
+      const s = await this.running();
+      return invokeCapability({ workspace: this.workspace, state: this.state, audit: this.audit }, s, call, executionId);
+    });
   }
 
   /** Appends audit entries (capabilities and the egress gateway call this). Kept after stop, until purge. */
-  async recordAudit(entries: AuditEntry[]): Promise<void> {
-    this.require();
-    this.audit.append(entries);
+  async recordAudit(entries: AuditEntry[]): Promise<Settled<void>> {
+    return settle(async () => {
+      this.require();
+      this.audit.append(entries);
+    });
   }
 
-  async listAudit(limit: number, cursor?: string): Promise<AuditPage> {
-    this.require();
-    const after = cursor === undefined ? 0 : Number(cursor);
-    if (!Number.isSafeInteger(after) || after < 0) {
-      throw new SandboxerError(ErrorCode.validationFailed, "The cursor is not one this API returned.", {
-        errors: [{ path: "cursor", message: "invalid cursor" }],
-      });
-    }
-    return this.audit.page(limit, after);
+  async listAudit(limit: number, cursor?: string): Promise<Settled<AuditPage>> {
+    return settle(async () => {
+      this.require();
+      const after = cursor === undefined ? 0 : Number(cursor);
+      if (!Number.isSafeInteger(after) || after < 0) {
+        throw new SandboxerError(ErrorCode.validationFailed, "The cursor is not one this API returned.", {
+          errors: [{ path: "cursor", message: "invalid cursor" }],
+        });
+      }
+      return this.audit.page(limit, after);
+    });
   }
 
   /**
@@ -149,11 +265,45 @@ export class SandboxDO extends DurableObject<Env> {
 
   // -- internals -------------------------------------------------------------
 
+  private executionContext(s: StoredSandbox): ExecutionContext {
+    return {
+      loader: this.env.LOADER,
+      history: this.history,
+      queue: this.queue,
+      workspace: this.workspace,
+      env: (executionId) => this.isolateEnv(s, executionId),
+      // No network for now: profiles with egress hand the isolate the egress gateway here.
+      globalOutbound: null,
+    };
+  }
+
+  /**
+   * The snippet's `env`: the sandbox's plain values plus one RPC stub per granted
+   * capability, bound to this sandbox by trusted props.
+   */
+  private isolateEnv(s: StoredSandbox, executionId: string): Record<string, unknown> {
+    const env: Record<string, unknown> = { ...s.env };
+    const props: CapabilityProps = { tenant: s.tenant, sandboxId: s.id, executionId };
+    for (const grant of s.capabilities) {
+      const entrypoint = CAPABILITIES[grant.name]?.entrypoint;
+      if (entrypoint) env[grant.name] = this.ctx.exports[entrypoint]({ props });
+    }
+    return env;
+  }
+
+  /** The idle clock counts from the end of an execution, not its start. */
+  private afterExecution(): void {
+    const s = this.load();
+    if (s?.state === "running") this.syncRegistryLater(this.touch(s));
+  }
+
   private load(): StoredSandbox | null {
     if (this.cached === undefined) {
       const exists = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sandbox'").toArray().length > 0;
       const row = exists ? this.sql.exec<{ doc: string }>("SELECT doc FROM sandbox LIMIT 1").toArray()[0] : undefined;
       this.cached = row ? (JSON.parse(row.doc) as StoredSandbox) : null;
+      // A fresh instance runs nothing yet: executions still marked running were cut off.
+      if (this.cached) this.history.failOrphans(Date.now());
     }
     return this.cached;
   }
@@ -202,6 +352,7 @@ export class SandboxDO extends DurableObject<Env> {
   private async stop(s: StoredSandbox, reason: EndReason, at: number): Promise<StoredSandbox> {
     const stopped: StoredSandbox = { ...s, state: "stopped", endedAt: at, endReason: reason, env: {}, version: s.version + 1 };
     this.workspace.clear();
+    this.state.clear();
     this.save(stopped);
     await this.ctx.storage.setAlarm(nextWake(stopped));
     await this.syncRegistry(stopped);

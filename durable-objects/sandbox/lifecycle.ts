@@ -4,6 +4,8 @@ import type { Profile } from "../../src/schemas/profile";
 import type { CreateSandboxBody, PatchSandboxBody } from "../../src/schemas/sandbox";
 import { MAX_METADATA_KEYS } from "../../src/schemas/sandbox";
 import type { StoredSandbox } from "./record";
+import { CAPABILITIES } from "../../src/capabilities/definitions";
+import type { CapabilityGrant } from "../../src/schemas/sandbox";
 
 /**
  * Pure lifecycle rules: what a create body or a PATCH does to a sandbox, checked
@@ -53,11 +55,11 @@ export function planCreate(body: CreateSandboxBody, tenant: string, id: string, 
       { errors: notAllowed.map((c) => ({ path: `capabilities.${capabilities.indexOf(c)}.name`, message: "not allowed by the profile" })) },
     );
   }
-  const names = capabilities.map((c) => c.name);
-  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-  if (duplicate) {
-    throw new SandboxerError(ErrorCode.validationFailed, `Capability '${duplicate}' is granted twice.`, {
-      errors: [{ path: "capabilities", message: `duplicate capability '${duplicate}'` }],
+  const grants = checkGrants(capabilities);
+  const clash = Object.keys(body.env ?? {}).find((name) => CAPABILITIES[name]);
+  if (clash) {
+    throw new SandboxerError(ErrorCode.validationFailed, `env.${clash} would hide the '${clash}' capability; choose another name.`, {
+      errors: [{ path: `env.${clash}`, message: "reserved for a capability" }],
     });
   }
 
@@ -77,7 +79,7 @@ export function planCreate(body: CreateSandboxBody, tenant: string, id: string, 
     idleTimeoutSeconds,
     metadata: body.metadata ?? {},
     network: { allow },
-    capabilities,
+    capabilities: grants,
     env: body.env ?? {},
     version: 1,
   };
@@ -111,6 +113,46 @@ export function applyPatch(s: StoredSandbox, patch: PatchSandboxBody, now: numbe
       });
     }
   }
+  if (patch.capabilities) {
+    const kept = checkGrants(patch.capabilities);
+    const added = kept.filter((g) => !s.capabilities.some((c) => c.name === g.name));
+    if (added.length > 0) {
+      throw new SandboxerError(ErrorCode.validationFailed, `Grants are fixed at create; PATCH can only revoke. Not granted: ${added.map((g) => g.name).join(", ")}.`, {
+        errors: added.map((g) => ({ path: `capabilities.${kept.indexOf(g)}.name`, message: "not granted at create" })),
+      });
+    }
+    // Revocation keeps each remaining grant's original options.
+    next.capabilities = s.capabilities.filter((c) => kept.some((g) => g.name === c.name));
+  }
   next.version = s.version + 1;
   return next;
+}
+
+/** Each grant's options checked against its capability's schema; no duplicates. */
+function checkGrants(grants: CapabilityGrant[]): CapabilityGrant[] {
+  const names = grants.map((g) => g.name);
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate) {
+    throw new SandboxerError(ErrorCode.validationFailed, `Capability '${duplicate}' is granted twice.`, {
+      errors: [{ path: "capabilities", message: `duplicate capability '${duplicate}'` }],
+    });
+  }
+  return grants.map((grant, index) => {
+    const definition = CAPABILITIES[grant.name];
+    if (!definition) {
+      throw new SandboxerError(ErrorCode.validationFailed, `Unknown capability '${grant.name}'. Known: ${Object.keys(CAPABILITIES).join(", ")}.`, {
+        errors: [{ path: `capabilities.${index}.name`, message: "unknown capability" }],
+      });
+    }
+    const options = definition.options.safeParse(grant.options ?? {});
+    if (!options.success) {
+      throw new SandboxerError(ErrorCode.validationFailed, `Invalid options for capability '${grant.name}'.`, {
+        errors: options.error.issues.map((issue) => ({
+          path: ["capabilities", index, "options", ...issue.path].join("."),
+          message: issue.message,
+        })),
+      });
+    }
+    return { name: grant.name, options: options.data as Record<string, unknown> };
+  });
 }

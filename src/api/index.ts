@@ -3,6 +3,8 @@ import { ErrorCode, SandboxerError } from "../errors";
 import { createApp } from "./app";
 import { requireTenant } from "./auth";
 import { renderDocsPage } from "./docs";
+import { inspect } from "./inspect";
+import { exec } from "./exec";
 import { files } from "./files";
 import { notFoundHandler, onError } from "./problem";
 import { profiles } from "./profiles";
@@ -36,6 +38,8 @@ export function buildApi() {
 
   app.route("/", sandboxes);
   app.route("/", files);
+  app.route("/", exec);
+  app.route("/", inspect);
   app.route("/", profiles);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

@@ -1,19 +1,61 @@
 import type { RegistryDO } from "../../durable-objects/registry";
 import type { SandboxDO } from "../../durable-objects/sandbox";
-import { ErrorCode, SandboxerError } from "../errors";
+import { ErrorCode, SandboxerError, unsettle, type Settled } from "../errors";
 import { SANDBOX_ID_PATTERN } from "../schemas/common";
 
+/** A Durable Object's RPC surface as callers see it: `Settled<T>` results unwrapped, errors thrown. */
+type Unwrapped<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => Promise<Settled<infer R>>
+    ? (...args: A) => Promise<R>
+    : T[K] extends (...args: infer A) => infer R
+      ? (...args: A) => Promise<Awaited<R>>
+      : never;
+};
+
 /**
- * The RPC surfaces the API calls. Typed as the classes' own method signatures rather
- * than `DurableObjectStub<...>`: the stub's mapped RPC types make TypeScript's
- * instantiation of the typed OpenAPI responses explode, and every value we pass is a
- * plain JSON-like object or an ArrayBuffer, which RPC carries as is.
+ * Typed as the classes' own method signatures rather than `DurableObjectStub<...>`: the
+ * stub's mapped RPC types make TypeScript's instantiation of the typed OpenAPI responses
+ * explode, and every value we pass is a plain JSON-like object, a stream or bytes.
  */
-export type SandboxRpc = Pick<
-  SandboxDO,
-  "create" | "describe" | "update" | "keepalive" | "destroy" | "putFile" | "getFile" | "deleteFile" | "listFiles"
+export type SandboxRpc = Unwrapped<
+  Pick<
+    SandboxDO,
+    | "create"
+    | "describe"
+    | "update"
+    | "keepalive"
+    | "destroy"
+    | "putFile"
+    | "getFile"
+    | "deleteFile"
+    | "listFiles"
+    | "exec"
+    | "execStream"
+    | "listExecutions"
+    | "listAudit"
+    | "recordAudit"
+    | "typeDeclarations"
+    | "invokeCapability"
+  >
 >;
-export type RegistryRpc = Pick<RegistryDO, "list" | "claimIdempotencyKey" | "releaseIdempotencyKey">;
+export type RegistryRpc = Unwrapped<Pick<RegistryDO, "list" | "claimIdempotencyKey" | "releaseIdempotencyKey">>;
+
+/** Wraps a stub so each call's `Settled` result is unwrapped (plain results pass through). */
+function unwrapping<T>(stub: object): T {
+  return new Proxy(stub, {
+    get(target, method) {
+      return async (...args: unknown[]) => {
+        // Called through the stub itself: an RPC method stub has no real `apply`.
+        const result = await (target as Record<PropertyKey, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
+        return isSettled(result) ? unsettle(result) : result;
+      };
+    },
+  }) as T;
+}
+
+function isSettled(value: unknown): value is Settled<unknown> {
+  return typeof value === "object" && value !== null && "ok" in value && typeof (value as { ok: unknown }).ok === "boolean";
+}
 
 /**
  * The SandboxDO for `id` within `tenant`. The object's name includes the tenant, so an
@@ -21,9 +63,9 @@ export type RegistryRpc = Pick<RegistryDO, "list" | "claimIdempotencyKey" | "rel
  */
 export function sandboxStub(env: Env, tenant: string, id: string): SandboxRpc {
   if (!SANDBOX_ID_PATTERN.test(id)) throw new SandboxerError(ErrorCode.notFound, "No such sandbox.");
-  return env.SANDBOX.get(env.SANDBOX.idFromName(`${tenant}:${id}`)) as unknown as SandboxRpc;
+  return unwrapping<SandboxRpc>(env.SANDBOX.get(env.SANDBOX.idFromName(`${tenant}:${id}`)));
 }
 
 export function registryStub(env: Env, tenant: string): RegistryRpc {
-  return env.REGISTRY.get(env.REGISTRY.idFromName(tenant)) as unknown as RegistryRpc;
+  return unwrapping<RegistryRpc>(env.REGISTRY.get(env.REGISTRY.idFromName(tenant)));
 }

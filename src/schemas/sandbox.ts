@@ -61,6 +61,11 @@ export const PatchSandboxBody = z
     ttlSeconds: z.number().int().min(1).optional(),
     idleTimeoutSeconds: z.number().int().min(1).optional(),
     metadata: MetadataPatch.optional(),
+    capabilities: z
+      .array(CapabilityGrant)
+      .max(32)
+      .optional()
+      .describe("The grants to keep: a subset of the current ones (revocation). Grants cannot be added after create."),
   })
   .strict()
   .openapi("PatchSandbox");

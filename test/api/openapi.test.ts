@@ -20,6 +20,10 @@ describe("OpenAPI and docs", () => {
         "GET /v1/sandboxes/{id}/files/{path}",
         "DELETE /v1/sandboxes/{id}/files/{path}",
         "GET /v1/profiles",
+        "POST /v1/sandboxes/{id}/exec",
+        "GET /v1/sandboxes/{id}/executions",
+        "GET /v1/sandboxes/{id}/audit",
+        "GET /v1/sandboxes/{id}/types",
       ].sort(),
     );
     expect(doc.components.schemas.Sandbox.properties).toHaveProperty("expiresAt");

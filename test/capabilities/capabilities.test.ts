@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { api, createSandbox, problemOf } from "../helpers";
+
+async function exec(id: string, code: string) {
+  const res = await api("POST", `/v1/sandboxes/${id}/exec`, { json: { code } });
+  expect(res.status).toBe(200);
+  return res.json<any>();
+}
+
+describe("files capability", () => {
+  it("code reads and writes the workspace through real RPC, and the HTTP API sees the same files", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "files" }] });
+    await api("PUT", `/v1/sandboxes/${id}/files/in.txt`, { body: "from http" });
+    const out = await exec(
+      id,
+      `const text = await env.files.read("in.txt");
+       await env.files.write("out/result.txt", text.toUpperCase());
+       (await env.files.list("out/")).map((f) => f.path)`,
+    );
+    expect(out).toMatchObject({ status: "ok", result: ["out/result.txt"] });
+    expect(await (await api("GET", `/v1/sandboxes/${id}/files/out/result.txt`)).text()).toBe("FROM HTTP");
+  });
+
+  it("applies the same path rules as the HTTP API", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "files" }] });
+    const out = await exec(id, `await env.files.write("../escape.txt", "x")`);
+    expect(out.status).toBe("error");
+    expect(out.error.message).toContain("validation_failed");
+  });
+
+  it("a read-only grant refuses writes", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "files", options: { readOnly: true } }] });
+    const out = await exec(id, `await env.files.write("a.txt", "x")`);
+    expect(out.status).toBe("error");
+    expect(out.error.message).toContain("read-only");
+  });
+
+  it("refuses unknown grant options at create", async () => {
+    const { status, body } = await problemOf(
+      await api("POST", "/v1/sandboxes", { json: { capabilities: [{ name: "files", options: { root: "/" } }] } }),
+    );
+    expect(status).toBe(400);
+    expect(body.errors[0].path).toContain("capabilities.0.options");
+  });
+});
+
+describe("state capability", () => {
+  it("stores JSON values across executions", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "state" }] });
+    await exec(id, `await env.state.put("counter", { n: 1 }); await env.state.put("other", [1, 2])`);
+    const out = await exec(id, `const v = await env.state.get("counter"); [v.n + 1, await env.state.list(), await env.state.delete("other"), (await env.state.get("missing")) ?? null]`);
+    expect(out.result).toEqual([2, ["counter", "other"], true, null]);
+    expect(out.resultType).toBeUndefined();
+  });
+
+  it("refuses values over 128 KiB", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "state" }] });
+    const out = await exec(id, `await env.state.put("big", "x".repeat(129 * 1024))`);
+    expect(out.status).toBe("error");
+    expect(out.error.message).toContain("limit_exceeded");
+  });
+});
+
+describe("grants", () => {
+  it("code without a grant has no such env member", async () => {
+    const { id } = await createSandbox({ env: { GREETING: "hi" } });
+    const out = await exec(id, `[typeof env.files, typeof env.state, env.GREETING, Object.keys(env)]`);
+    expect(out.result).toEqual(["undefined", "undefined", "hi", ["GREETING"]]);
+  });
+
+  it("revocation with PATCH takes effect on the next execution", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "files" }, { name: "state" }] });
+    expect((await exec(id, `await env.state.put("k", 1); "ok"`)).result).toBe("ok");
+    const patched = await api("PATCH", `/v1/sandboxes/${id}`, { json: { capabilities: [{ name: "files" }] } });
+    expect((await patched.json<any>()).capabilities).toEqual([{ name: "files", options: { readOnly: false } }]);
+    const out = await exec(id, `typeof env.state`);
+    expect(out.result).toBe("undefined");
+  });
+
+  it("PATCH cannot add a grant", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "files" }] });
+    const { status } = await problemOf(await api("PATCH", `/v1/sandboxes/${id}`, { json: { capabilities: [{ name: "files" }, { name: "state" }] } }));
+    expect(status).toBe(400);
+  });
+
+  it("a stub kept from before a revocation is refused at call time", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "state" }] });
+    const running = api("POST", `/v1/sandboxes/${id}/exec`, {
+      json: { code: `await new Promise((r) => setTimeout(r, 300)); await env.state.put("late", 1)` },
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await api("PATCH", `/v1/sandboxes/${id}`, { json: { capabilities: [] } });
+    const out = await (await running).json<any>();
+    expect(out.status).toBe("error");
+    expect(out.error.message).toContain("capability_denied");
+  });
+});
+
+describe("audit and types", () => {
+  it("records every capability call, allowed and denied", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "files", options: { readOnly: true } }] });
+    await api("PUT", `/v1/sandboxes/${id}/files/a.txt`, { body: "x" });
+    await exec(id, `await env.files.read("a.txt"); try { await env.files.write("b.txt", "y") } catch {}`);
+    const page = await (await api("GET", `/v1/sandboxes/${id}/audit`)).json<any>();
+    expect(page.entries).toMatchObject([
+      { kind: "capability", action: "files.read", decision: "allowed", bytes: 1 },
+      { kind: "capability", action: "files.write", decision: "denied" },
+    ]);
+    expect(page.entries[0].executionId).toMatch(/^exe_/);
+  });
+
+  it("GET /types declares exactly the sandbox's env", async () => {
+    const { id } = await createSandbox({ env: { MODE: "test" }, capabilities: [{ name: "state" }] });
+    const res = await api("GET", `/v1/sandboxes/${id}/types`);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const dts = await res.text();
+    expect(dts).toContain("MODE: string;");
+    expect(dts).toContain("state: {");
+    expect(dts).not.toContain("files: {");
+    expect(dts).toContain("declare const env: SandboxEnv;");
+  });
+});
