@@ -94,7 +94,8 @@ export function compileModule(source: string, options: CompileOptions): Compiled
 
   if (options.kind === "snippet") {
     const last = [...(program.body as AnyNode[])].reverse().find((s) => s.type !== "EmptyStatement" && s.type !== "ImportDeclaration");
-    if (last?.type === "ExpressionStatement" && !last.directive) {
+    // A lone string literal parses as a directive; as a snippet's last line it is a value.
+    if (last?.type === "ExpressionStatement") {
       // From the statement's start, not the expression's: `({ a: 1 })` parses to an
       // expression that starts inside the parentheses.
       // Outermost at both ends: before every other opening at the start, after every

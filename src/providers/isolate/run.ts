@@ -108,8 +108,8 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       wall,
     ]);
   } catch (error) {
-    // The isolate itself failed (e.g. a module that throws while loading, or the input
-    // could not be serialised): report it as the code's error.
+    // The isolate itself failed: the runtime found it waiting on something that can
+    // never settle, a module threw while loading, or the input could not be serialised.
     return failure(started, request, mapError(describe(error), compiled));
   } finally {
     if (timer !== undefined) clearTimeout(timer);
@@ -202,6 +202,9 @@ function compileErrorOf(error: CompileError): ExecError {
 }
 
 function describe(error: unknown): ExecError {
+  if (error instanceof Error && /never generate a response|hung/.test(error.message)) {
+    return { name: "Hang", message: "The code is waiting for something that can never happen (a promise nothing will settle, with no timer or I/O pending)." };
+  }
   if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack ?? "" };
   return { name: "Error", message: String(error) };
 }

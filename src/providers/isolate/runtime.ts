@@ -28,7 +28,11 @@ let count = 0, stride = 1, usedMs = 0, last = clock(), budgetMs = Infinity, exce
 export class LimitExceeded extends Error {
   constructor(message) { super(message); this.name = "LimitExceeded"; this.limit = "cpu"; }
 }
+let signalExceeded;
+/** Settles when the budget is exceeded, so a run stuck awaiting code that was stopped still ends. */
+export const exceededSignal = new Promise((resolve) => { signalExceeded = resolve; });
 function fail() {
+  if (exceeded) signalExceeded("exceeded");
   throw new LimitExceeded(finished ? "The execution has finished; code left running was stopped." : "CPU budget of " + budgetMs + " ms exceeded.");
 }
 function account(now) {
@@ -112,7 +116,9 @@ export default class SandboxerRun extends WorkerEntrypoint {
     budget.start(cpuMs);
     let status = "ok", value, error;
     try {
-      value = await snippet(this.env, input);
+      const outcome = snippet(this.env, input).then((v) => ({ v }));
+      const raced = await Promise.race([outcome, budget.exceededSignal]);
+      if (raced !== "exceeded") value = raced.v;
     } catch (thrown) {
       status = "error";
       error = describeError(thrown);
