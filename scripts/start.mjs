@@ -1,0 +1,63 @@
+// `npm start`: sand-boxer on local workerd, supervised.
+//
+// Environment:
+//   PORT                  port to serve on (default 8787)
+//   HOST                  address to bind (default 127.0.0.1)
+//   SANDBOXER_STATE_DIR   Durable Object state on disk (default .sandboxer/state)
+//   SANDBOXER_HANG_MS     restart the runtime when its health probe fails this long (default 2000)
+//   SANDBOXER_MAX_RSS_MB  recycle the runtime before its RSS reaches this (default 1536)
+//
+// Local workerd enforces no CPU or memory limits and never frees a loaded isolate, so the
+// runtime runs as a child process that the supervisor probes every 250 ms, restarts when it
+// hangs or crashes, and recycles before it outgrows its memory ceiling. Requests arriving
+// while it restarts get 503 runtime_unavailable with Retry-After.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { buildWorker, runtimeOptions } from "./supervisor/config.mjs";
+import { Supervisor } from "./supervisor/supervisor.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const port = Number(process.env.PORT ?? 8787);
+const host = process.env.HOST ?? "127.0.0.1";
+const stateDir = resolve(root, process.env.SANDBOXER_STATE_DIR ?? ".sandboxer/state");
+const hangMs = Number(process.env.SANDBOXER_HANG_MS ?? 2000);
+const maxRssMb = Number(process.env.SANDBOXER_MAX_RSS_MB ?? 1536);
+const log = (line) => process.stderr.write(`[sand-boxer] ${line}\n`);
+
+if (!existsSync(join(root, ".dev.vars"))) copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
+mkdirSync(stateDir, { recursive: true });
+
+const buildDir = join(root, ".sandboxer", `build-${process.pid}`);
+log("building the Worker…");
+const scriptPath = buildWorker(root, buildDir);
+const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
+
+const supervisor = new Supervisor({
+  runtimeScript: join(root, "scripts/supervisor/runtime.mjs"),
+  runtimeOptions: (runtimePort) => runtimeOptions({ root, scriptPath, stateDir, port: runtimePort }),
+  hangMs,
+  maxRssMb,
+  version,
+  log,
+});
+
+const server = http.createServer((req, res) => supervisor.handle(req, res));
+server.keepAliveTimeout = 5000;
+await supervisor.start();
+server.listen(port, host, () => {
+  console.log(`sand-boxer listening on http://${host === "127.0.0.1" ? "localhost" : host}:${server.address().port}`);
+});
+
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  server.close();
+  await supervisor.stop();
+  rmSync(buildDir, { recursive: true, force: true });
+  process.exit(0);
+}
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);

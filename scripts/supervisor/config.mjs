@@ -1,0 +1,61 @@
+// Reads the project's wrangler.toml and .dev.vars once and turns them into the options
+// of the runtime (Miniflare), pointed at a pre-built bundle so restarts never re-bundle.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { unstable_readConfig } from "wrangler";
+
+/** Parses a .dev.vars file (KEY=VALUE lines, optional quotes, # comments). */
+export function parseDevVars(text) {
+  const vars = {};
+  for (const line of text.split("\n")) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/.exec(line);
+    if (!match) continue;
+    let value = match[2];
+    if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
+    vars[match[1]] = value;
+  }
+  return vars;
+}
+
+/** Bundles the Worker once with wrangler (esbuild) into `outDir`; returns the script path. */
+export function buildWorker(root, outDir) {
+  mkdirSync(outDir, { recursive: true });
+  execFileSync(process.execPath, [join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outDir], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  return join(outDir, "index.js");
+}
+
+/** Miniflare (v4-shaped) options for the runtime. */
+export function runtimeOptions({ root, scriptPath, stateDir, port }) {
+  const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
+  const devVarsPath = join(root, ".dev.vars");
+  const secrets = existsSync(devVarsPath) ? parseDevVars(readFileSync(devVarsPath, "utf8")) : {};
+  const durableObjects = {};
+  for (const binding of config.durable_objects?.bindings ?? []) {
+    durableObjects[binding.name] = { className: binding.class_name, useSQLite: true };
+  }
+  const workerLoaders = {};
+  for (const loader of config.worker_loaders ?? []) workerLoaders[loader.binding] = {};
+  return {
+    host: "127.0.0.1",
+    port,
+    resourcePersistencePath: stateDir,
+    workers: [
+      {
+        name: config.name,
+        modules: true,
+        modulesRoot: join(scriptPath, ".."),
+        scriptPath,
+        compatibilityDate: config.compatibility_date,
+        compatibilityFlags: config.compatibility_flags,
+        durableObjects,
+        workerLoaders,
+        bindings: { ...config.vars, ...secrets },
+      },
+    ],
+  };
+}
