@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:
 import http from "node:http";
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
-import { buildWorker, runtimeOptions } from "./supervisor/config.mjs";
+import { buildWorker, LIVENESS_PATH, runtimeOptions } from "./supervisor/config.mjs";
 import { Supervisor } from "./supervisor/supervisor.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -37,6 +37,7 @@ const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).ver
 const supervisor = new Supervisor({
   runtimeScript: join(root, "scripts/supervisor/runtime.mjs"),
   runtimeOptions: (runtimePort) => runtimeOptions({ root, scriptPath, stateDir, port: runtimePort }),
+  livenessPath: LIVENESS_PATH,
   hangMs,
   maxRssMb,
   version,

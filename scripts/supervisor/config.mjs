@@ -29,6 +29,9 @@ export function buildWorker(root, outDir) {
   return join(outDir, "index.js");
 }
 
+/** The path the supervisor probes; routed to the liveness worker, never to the API. */
+export const LIVENESS_PATH = "/__sandboxer_liveness";
+
 /** Miniflare (v4-shaped) options for the runtime. */
 export function runtimeOptions({ root, scriptPath, stateDir, port }) {
   const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
@@ -55,6 +58,16 @@ export function runtimeOptions({ root, scriptPath, stateDir, port }) {
         durableObjects,
         workerLoaders,
         bindings: { ...config.vars, ...secrets },
+      },
+      {
+        // The liveness probe's own worker: its own isolate, so it does not queue behind
+        // the main Worker's requests, yet it shares workerd's event loop, so a snippet
+        // that freezes the loop (a ReDoS) silences it too.
+        name: "sandboxer-liveness",
+        modules: true,
+        script: 'export default { fetch() { return new Response("alive") } }',
+        compatibilityDate: config.compatibility_date,
+        routes: [`*${LIVENESS_PATH}`],
       },
     ],
   };

@@ -13,12 +13,24 @@ const START_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 5000;
 /** Recycle when RSS reaches this share of the ceiling, so it is never passed. */
 const RSS_RECYCLE_SHARE = 0.9;
+/**
+ * The Worker's own body limit (src/api/index.ts). Checked here too for declared lengths:
+ * when the Worker refuses a body early, the rest of the upload fails to write and the
+ * proxy could not tell that from a dead runtime.
+ */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * Requests in flight to the runtime at once; the rest wait here, in order. Local workerd
+ * resets connections when hundreds of requests that load isolates arrive together, and two
+ * cores gain nothing from more concurrency than this.
+ */
+const MAX_UPSTREAM_CONCURRENCY = Number(process.env.SANDBOXER_MAX_CONCURRENCY ?? 64);
 
 /** @typedef {"starting" | "ready" | "draining" | "restarting" | "stopped"} RuntimeState */
 
 export class Supervisor {
   /**
-   * @param {{ runtimeScript: string, runtimeOptions: (port: number) => object, hangMs: number, maxRssMb: number,
+   * @param {{ runtimeScript: string, runtimeOptions: (port: number) => object, livenessPath: string, hangMs: number, maxRssMb: number,
    *           version: string, log: (line: string) => void }} options
    */
   constructor(options) {
@@ -33,10 +45,15 @@ export class Supervisor {
     this.startedAt = Date.now();
     this.restarts = { total: 0, hang: 0, memory: 0, crash: 0 };
     this.lastRestartMs = undefined;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    // No keep-alive to the runtime: reusing a socket workerd is about to close loses the
+    // request ("socket hang up") and a POST cannot be replayed safely. Loopback connects are cheap.
+    this.agent = new http.Agent({ keepAlive: false });
     this.probeTimer = undefined;
     this.probing = false;
     this.restarting = undefined;
+    this.upstreamActive = 0;
+    /** @type {(() => void)[]} */
+    this.upstreamWaiting = [];
   }
 
   async start() {
@@ -171,7 +188,7 @@ export class Supervisor {
     if (this.probing) return;
     this.probing = true;
     const probe = http.get(
-      { host: "127.0.0.1", port: this.runtimePort, path: "/healthz", agent: this.agent, timeout: PROBE_TIMEOUT_MS },
+      { host: "127.0.0.1", port: this.runtimePort, path: this.options.livenessPath, agent: this.agent, timeout: PROBE_TIMEOUT_MS },
       (res) => {
         res.resume();
         res.on("end", () => {
@@ -188,13 +205,37 @@ export class Supervisor {
 
   // -- proxy ------------------------------------------------------------------
 
+  /** How long a client should wait: about one restart (measured), at least a second. */
+  retryAfterSeconds() {
+    return Math.max(1, Math.ceil((this.lastRestartMs ?? 1500) / 1000) + 1);
+  }
+
   /** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
   handle(req, res) {
     if (req.url === "/healthz" && req.method === "GET") {
       const health = this.health();
       return sendJson(res, health.ok ? 200 : 503, health);
     }
-    if (this.state !== "ready") return unavailable(res, `The runtime is ${this.state}; retry shortly.`);
+    if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
+      req.resume();
+      return problem(res, 413, "payload_too_large", "Payload too large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`, { max: MAX_BODY_BYTES });
+    }
+    if (this.state !== "ready") return unavailable(res, `The runtime is ${this.state}; retry shortly.`, this.retryAfterSeconds());
+    if (this.upstreamActive >= MAX_UPSTREAM_CONCURRENCY) {
+      req.pause();
+      this.upstreamWaiting.push(() => this.handle(req, res));
+      return;
+    }
+    this.upstreamActive++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.upstreamActive--;
+      const next = this.upstreamWaiting.shift();
+      if (next) next();
+    };
+    res.on("close", release);
     this.inFlight++;
     let finished = false;
     const done = () => {
@@ -210,11 +251,14 @@ export class Supervisor {
         port: this.runtimePort,
         method: req.method,
         path: req.url,
-        headers: req.headers,
+        headers: withoutHopByHop(req.headers),
         agent: this.agent,
       },
       (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        // A response is proof of life as good as the probe's: under heavy load the probe
+        // may queue behind real work, but a frozen runtime answers nothing at all.
+        this.lastHealthyAt = Date.now();
+        res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
         res.flushHeaders();
         upstreamRes.pipe(res);
         upstreamRes.on("error", () => res.destroy());
@@ -223,12 +267,21 @@ export class Supervisor {
     );
     upstream.on("error", () => {
       // The runtime went away under this request (killed, crashed, recycled).
-      if (!res.headersSent) unavailable(res, "The runtime was restarted while handling this request; retry it.");
+      if (!res.headersSent) unavailable(res, "The runtime was restarted while handling this request; retry it.", this.retryAfterSeconds());
       else res.destroy();
     });
     req.on("aborted", () => upstream.destroy());
     req.pipe(upstream);
   }
+}
+
+/** Connection-level headers belong to each hop, never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
+
+function withoutHopByHop(headers) {
+  const out = {};
+  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name.toLowerCase()) && value !== undefined) out[name] = value;
+  return out;
 }
 
 function sendJson(res, status, body, headers = {}) {
@@ -237,18 +290,16 @@ function sendJson(res, status, body, headers = {}) {
   res.end(text);
 }
 
-/** 503 problem+json with Retry-After, the same shape the Worker renders. */
-function unavailable(res, detail) {
-  const body = {
-    type: "https://sand-boxer.dev/errors/runtime_unavailable",
-    title: "Runtime unavailable",
-    status: 503,
-    detail,
-    code: "runtime_unavailable",
-  };
-  const text = JSON.stringify(body);
-  res.writeHead(503, { "Content-Type": "application/problem+json", "Retry-After": "1", "Content-Length": Buffer.byteLength(text) });
+/** problem+json in the same shape the Worker renders (src/api/problem.ts). */
+function problem(res, status, code, title, detail, extra = {}, headers = {}) {
+  const text = JSON.stringify({ type: `https://sand-boxer.dev/errors/${code}`, title, status, detail, code, ...extra });
+  res.writeHead(status, { "Content-Type": "application/problem+json", "Content-Length": Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/** 503 runtime_unavailable with Retry-After: the client should retry, nothing was lost. */
+function unavailable(res, detail, retryAfterSeconds = 1) {
+  problem(res, 503, "runtime_unavailable", "Runtime unavailable", detail, { retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) });
 }
 
 function sleep(ms) {

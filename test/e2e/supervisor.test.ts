@@ -46,7 +46,7 @@ describe("the supervisor", () => {
     await sleep(100);
     const during = await fetch(`${service.url}/v1/sandboxes/${id}`, { headers: { Authorization: "Bearer sbx_local_dev_key" } });
     expect(during.status).toBe(503);
-    expect(during.headers.get("retry-after")).toBe("1");
+    expect(Number(during.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(during.headers.get("content-type")).toBe("application/problem+json");
     expect((await during.json()).code).toBe("runtime_unavailable");
 
