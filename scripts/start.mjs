@@ -11,7 +11,7 @@
 // runtime runs as a child process that the supervisor probes every 250 ms, restarts when it
 // hangs or crashes, and recycles before it outgrows its memory ceiling. Requests arriving
 // while it restarts get 503 runtime_unavailable with Retry-After.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
@@ -29,6 +29,11 @@ const log = (line) => process.stderr.write(`[sand-boxer] ${line}\n`);
 if (!existsSync(join(root, ".dev.vars"))) copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
 mkdirSync(stateDir, { recursive: true });
 
+// One build per supervisor process; builds left by supervisors that died are removed.
+for (const entry of existsSync(join(root, ".sandboxer")) ? readdirSync(join(root, ".sandboxer")) : []) {
+  const pid = /^build-(\d+)$/.exec(entry)?.[1];
+  if (pid && !isAlive(Number(pid))) rmSync(join(root, ".sandboxer", entry), { recursive: true, force: true });
+}
 const buildDir = join(root, ".sandboxer", `build-${process.pid}`);
 log("building the Worker…");
 const scriptPath = buildWorker(root, buildDir);
@@ -50,6 +55,15 @@ await supervisor.start();
 server.listen(port, host, () => {
   console.log(`sand-boxer listening on http://${host === "127.0.0.1" ? "localhost" : host}:${server.address().port}`);
 });
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 let stopping = false;
 async function shutdown() {
