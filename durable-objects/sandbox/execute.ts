@@ -20,6 +20,8 @@ export interface ExecutionContext {
   /** What the snippet's `env` holds for one execution: plain values and capability stubs. */
   env: (executionId: string) => Record<string, unknown>;
   globalOutbound: Fetcher | null;
+  /** Called in the same turn as the history row's completion (one storage commit for both). */
+  onFinished: () => void;
 }
 
 /** Per-call limits may only tighten the profile's. */
@@ -65,8 +67,11 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
   const executionId = newExecutionId();
   const language = request.language ?? "js";
 
+  // Recorded now, in the caller's turn: the row and the activity write share a commit.
+  ctx.history.start(executionId, language, Date.now());
+  const codeHash = sha256Hex(request.code);
+
   async function run(onOutput?: OutputListener): Promise<ExecResult> {
-    ctx.history.start(executionId, await sha256Hex(request.code), language, Date.now());
     const started = Date.now();
     let outcome: Awaited<ReturnType<typeof runSnippet>>;
     try {
@@ -89,15 +94,18 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
       const internal = { name: "InternalError", message: "The execution could not be run; it has been logged." };
       ctx.history.finish(
         executionId,
-        { status: "error", errorName: internal.name, durationMs: Date.now() - started, output: { result: null, stdout: "", stderr: "", error: internal } },
+        { codeHash: await codeHash, status: "error", errorName: internal.name, durationMs: Date.now() - started, output: { result: null, stdout: "", stderr: "", error: internal } },
         Date.now(),
       );
+      ctx.onFinished();
       throw error;
     }
     const result: ExecResult = { ...outcome, executionId, durationMs: outcome.durationMs ?? Date.now() - started };
+    const hash = await codeHash;
     ctx.history.finish(
       executionId,
       {
+        codeHash: hash,
         status: result.status,
         errorName: result.error?.name,
         limit: result.error?.limit,
@@ -107,6 +115,7 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
       },
       Date.now(),
     );
+    ctx.onFinished();
     return result;
   }
 

@@ -6,6 +6,7 @@ export const OUTPUT_RETENTION_MS = 60 * 60 * 1000;
 export const MAX_HISTORY_ROWS = 10_000;
 
 export interface FinishedExecution {
+  codeHash: string;
   status: "ok" | "error";
   errorName?: string;
   limit?: string;
@@ -40,21 +41,17 @@ export class ExecutionHistory {
       started_at INTEGER NOT NULL, finished_at INTEGER, duration_ms REAL, cpu_used_ms REAL, output TEXT)`);
   }
 
-  start(id: string, codeHash: string, language: "js" | "ts", now: number): void {
-    this.sql.exec(
-      "INSERT INTO executions (id, code_hash, language, status, started_at) VALUES (?, ?, ?, 'running', ?)",
-      id,
-      codeHash,
-      language,
-      now,
-    );
+  /** Called in the same turn as the activity write, so both land in one storage commit. */
+  start(id: string, language: "js" | "ts", now: number): void {
+    this.sql.exec("INSERT INTO executions (id, code_hash, language, status, started_at) VALUES (?, '', ?, 'running', ?)", id, language, now);
     this.sql.exec("DELETE FROM executions WHERE seq <= (SELECT MAX(seq) FROM executions) - ?", MAX_HISTORY_ROWS);
   }
 
   finish(id: string, done: FinishedExecution, now: number): void {
     this.sql.exec(
-      `UPDATE executions SET status = ?, error_name = ?, limit_name = ?, finished_at = ?, duration_ms = ?, cpu_used_ms = ?, output = ?
+      `UPDATE executions SET code_hash = ?, status = ?, error_name = ?, limit_name = ?, finished_at = ?, duration_ms = ?, cpu_used_ms = ?, output = ?
        WHERE id = ?`,
+      done.codeHash,
       done.status,
       done.errorName ?? null,
       done.limit ?? null,

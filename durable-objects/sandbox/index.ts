@@ -153,11 +153,7 @@ export class SandboxDO extends DurableObject<Env> {
     return settle(async () => {
       const s = this.touch(await this.running());
       const { run } = prepareExecution(this.executionContext(s), s, request);
-      try {
-        return await run();
-      } finally {
-        this.afterExecution();
-      }
+      return run();
     });
   }
 
@@ -182,7 +178,6 @@ export class SandboxDO extends DurableObject<Env> {
           await sse.send("done", { executionId, status: "error" });
         } finally {
           await sse.close();
-          this.afterExecution();
         }
       })();
       this.ctx.waitUntil(finished);
@@ -274,6 +269,7 @@ export class SandboxDO extends DurableObject<Env> {
       env: (executionId) => this.isolateEnv(s, executionId),
       // No network for now: profiles with egress hand the isolate the egress gateway here.
       globalOutbound: null,
+      onFinished: () => this.afterExecution(),
     };
   }
 

@@ -84,9 +84,8 @@ describe("hostile code gets the named error and the service keeps answering", ()
     const b = await api.createSandbox();
     await api.exec(a, "Object.prototype.isAdmin = true; Array.prototype.map = () => 'pwned'; JSON.parse = () => ({})");
     const res = await api.exec(b, "[({}).isAdmin, [1].map((x) => x), JSON.parse('[2]')]");
-    expect(res.body.result).toEqual([null, [1], [2]].map((v) => v ?? undefined).length === 3 ? res.body.result : null);
     expect(res.body.resultType).toBe("Array");
-    expect(res.body.result).toBe("[undefined, [1], [2]]");
+    expect(res.body.result).toBe("[ undefined, [ 1 ], [ 2 ] ]");
   });
 
   it("constructor walks towards the host find no eval and no host objects", async () => {

@@ -1,220 +1,175 @@
-import { Parser, type Node } from "acorn";
+import type { ImportDeclaration } from "acorn";
 import MagicString from "magic-string";
 import { transform } from "sucrase";
+import { parseModule, walk, type AnyNode, type Program } from "./ast";
+import { insertChecks } from "./instrument";
+import { decodeMappings, originalPosition, type DecodedMappings, type Position } from "./sourcemap";
 
 /**
- * Turns user source (a snippet or a workspace module) into the module we load, in one
- * pass of edits over the original text:
- * - TypeScript types are stripped first with sucrase, which keeps line numbers;
- * - a snippet's body is wrapped in `export default async function (env, input) { … }`
- *   with its static imports hoisted above it, and its last expression statement becomes
- *   the `return` value;
- * - every loop back-edge and function entry gets a CPU-budget check, every `await`
- *   is bracketed so time spent suspended is not counted (see budget.ts).
- * No edit adds a line break, so lines stay exact; columns are mapped back through the
- * magic-string map.
+ * Turns user source (a snippet or a workspace module) into the module we load:
+ * - TypeScript types are stripped first with sucrase, which keeps line numbers (its source map
+ *   gives columns back);
+ * - a snippet's body is wrapped into `export default async function (env, input) { … }`, so
+ *   top-level `await`, `return`, `env` and `input` work, with its static imports hoisted above
+ *   and its last expression statement returned;
+ * - budget checks are inserted (see instrument.ts).
+ * No edit adds a line break, so lines stay exact; columns map back through the edits' map.
  */
 
-/** Identifiers and module path of the budget runtime, random per load so user code cannot name them. */
+/** Where compiled code finds the budget check: the identifier it calls and the module exporting `check`. */
 export interface BudgetNames {
   check: string;
-  pause: string;
-  resume: string;
   module: string;
+}
+
+export interface CompileOptions {
+  /** A snippet is wrapped into the default-exported function; a module is compiled as it is. */
+  kind: "snippet" | "module";
+  language: "js" | "ts";
+  /** Null: no budget checks (the uninstrumented baseline benchmarks compare against). */
+  budget: BudgetNames | null;
 }
 
 export interface CompiledModule {
   code: string;
-  /** Static import specifiers, in order. */
+  /** Specifiers of the static `import` and `export … from` declarations, in order. */
   imports: string[];
-  /** Maps a 1-based line and column of `code` back to the user's source. */
-  originalPosition(line: number, column: number): { line: number; column: number };
+  /** Maps a 1-based position in `code` to the user's own source. */
+  originalPosition(position: Position): Position;
 }
 
-/** A problem in the user's source, reported with its position in that source (1-based). */
+/** A problem found before anything runs, with its position in the user's source (1-based). */
 export class CompileError extends Error {
-  override name: string;
-  constructor(
-    name: "SyntaxError" | "ImportError",
-    message: string,
-    readonly line?: number,
-    readonly column?: number,
-  ) {
+  override name: "SyntaxError" | "ImportError";
+  readonly line?: number;
+  readonly column?: number;
+  /** The workspace path of the module at fault; undefined for the snippet itself. */
+  readonly file?: string;
+  // Plain fields rather than parameter properties: Node's type stripping (used by the
+  // benchmark) does not accept those.
+  constructor(name: "SyntaxError" | "ImportError", message: string, position?: Position, file?: string) {
     super(message);
     this.name = name;
+    this.line = position?.line;
+    this.column = position?.column;
+    this.file = file;
   }
 }
-
-export interface CompileOptions {
-  kind: "snippet" | "module";
-  language: "js" | "ts";
-  /** Null: no budget checks (the benchmark's uninstrumented baseline). */
-  budget: BudgetNames | null;
-}
-
-type AnyNode = Node & Record<string, any>;
-
-const LOOPS = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
-const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression"]);
 
 export function compileModule(source: string, options: CompileOptions): CompiledModule {
-  const js = options.language === "ts" ? stripTypes(source) : source;
-  let program: AnyNode;
+  const { js, toSource } = options.language === "ts" ? stripTypes(source) : { js: source, toSource: (p: Position) => p };
+  let program: Program;
   try {
-    program = Parser.parse(js, {
-      ecmaVersion: "latest",
-      sourceType: "module",
-      allowAwaitOutsideFunction: options.kind === "snippet",
-      allowReturnOutsideFunction: options.kind === "snippet",
-      locations: true,
-    }) as AnyNode;
+    program = parseModule(js, { allowReturn: options.kind === "snippet" });
   } catch (error) {
-    throw syntaxError(error);
+    throw syntaxError(error, toSource);
   }
 
-  const ms = new MagicString(js);
+  const edits = new MagicString(js);
   const imports: string[] = [];
   const hoisted: string[] = [];
-  for (const statement of program.body as AnyNode[]) {
-    if (statement.source?.value !== undefined) imports.push(String(statement.source.value));
+  for (const statement of program.body) {
+    if ("source" in statement && statement.source) imports.push(String(statement.source.value));
     if (options.kind !== "snippet") continue;
     if (statement.type === "ImportDeclaration") {
-      // Imports must be at module level: hoist them onto the header line, keeping the
-      // line breaks they spanned so every later line keeps its number.
-      const text = js.slice(statement.start, statement.end);
-      hoisted.push(text.replace(/\s*\n\s*/g, " ").replace(/;?$/, ";"));
-      ms.overwrite(statement.start, statement.end, "\n".repeat(text.split("\n").length - 1) || " ");
+      // Imports must sit at module level, outside the wrapper function: rebuilt on the header
+      // line, with blank space (and the same line breaks) left where they were.
+      hoisted.push(importStatement(statement));
+      edits.overwrite(statement.start, statement.end, js.slice(statement.start, statement.end).replace(/[^\n]/g, " "));
     } else if (statement.type.startsWith("Export")) {
-      throw new CompileError("SyntaxError", "A snippet cannot export; put shared code in a workspace module and import it.", statement.loc!.start.line, statement.loc!.start.column + 1);
+      throw new CompileError("SyntaxError", "A snippet cannot export; put shared code in a workspace module and import it.", toSource(startOf(statement)));
     }
   }
-
-  if (options.budget) instrument(program, ms, options.budget);
-  else rejectDynamicImport(program);
+  walk(program, (node) => {
+    if (node.type === "ImportExpression") {
+      throw new CompileError("SyntaxError", "Dynamic import() is not supported; use a static import of a workspace file.", toSource(startOf(node)));
+    }
+  });
+  if (options.budget) insertChecks(program, edits, options.budget.check);
 
   if (options.kind === "snippet") {
-    const last = [...(program.body as AnyNode[])].reverse().find((s) => s.type !== "EmptyStatement" && s.type !== "ImportDeclaration");
-    // A lone string literal parses as a directive; as a snippet's last line it is a value.
+    const last = program.body.findLast((s) => s.type !== "EmptyStatement" && s.type !== "ImportDeclaration");
     if (last?.type === "ExpressionStatement") {
-      // From the statement's start, not the expression's: `({ a: 1 })` parses to an
-      // expression that starts inside the parentheses.
-      // Outermost at both ends: before every other opening at the start, after every
-      // other closing at the end (see `instrument` for which side each kind goes on).
+      // Outermost at both ends, so after the checks: before every other insertion at the start
+      // (prependRight), after every other at the end. From the statement's start, not the
+      // expression's: `({ a: 1 })` parses to an expression that starts inside the parentheses.
       const end = js[last.end - 1] === ";" ? last.end - 1 : last.end;
-      ms.prependRight(last.start, "return (");
-      ms.appendLeft(end, ")");
+      edits.prependRight(last.start, "return (");
+      edits.appendLeft(end, ")");
     }
   }
 
-  const budgetImport = options.budget
-    ? `import { check as ${options.budget.check}, pause as ${options.budget.pause}, resume as ${options.budget.resume} } from "${options.budget.module}";`
-    : "";
-  const header = options.kind === "snippet" ? `${budgetImport}${hoisted.join("")}export default async function (env, input) {` : budgetImport;
-  ms.prepend(header);
-  if (options.kind === "snippet") ms.append("\n}");
+  const budgetImport = options.budget ? `import { check as ${options.budget.check} } from "${options.budget.module}";` : "";
+  if (options.kind === "snippet") {
+    // The body goes in a block of its own so it may declare its own `env` or `input`.
+    edits.prepend(`${budgetImport}${hoisted.join("")}export default async function (env, input) {{`);
+    edits.append("\n}}");
+  } else {
+    edits.prepend(budgetImport);
+  }
 
-  const code = ms.toString();
-  const map = ms.generateDecodedMap({ hires: true });
+  let mappings: DecodedMappings | undefined;
   return {
-    code,
+    code: edits.toString(),
     imports,
-    originalPosition(line, column) {
-      // `hires` maps every original character, so the nearest segment at or before the
-      // column is the character itself (or, inside inserted text, the one before it).
-      const segments = map.mappings[line - 1] ?? [];
-      let best: number[] | undefined;
-      for (const segment of segments) {
-        if (segment[0]! > column - 1) break;
-        if (segment.length >= 4) best = segment;
-      }
-      if (!best) return { line, column: 1 };
-      return { line: best[2]! + 1, column: best[3]! + 1 };
+    originalPosition(position) {
+      // Built on first use: only errors need it.
+      mappings ??= edits.generateDecodedMap({ hires: true }).mappings as DecodedMappings;
+      const inJs = originalPosition(mappings, position, false) ?? { line: 1, column: 1 };
+      return toSource(inJs);
     },
   };
 }
 
-function stripTypes(source: string): string {
+/** TypeScript to JavaScript with sucrase, plus a mapping of positions back to the TypeScript. */
+function stripTypes(source: string): { js: string; toSource: (position: Position) => Position } {
+  let output: ReturnType<typeof transform>;
   try {
-    return transform(source, { transforms: ["typescript"], disableESTransforms: true, keepUnusedImports: true }).code;
+    output = transform(source, {
+      transforms: ["typescript"],
+      disableESTransforms: true,
+      filePath: "source.ts",
+      sourceMapOptions: { compiledFilename: "source.js" },
+    });
   } catch (error) {
-    throw syntaxError(error);
+    throw syntaxError(error, (p) => p);
   }
+  const mappings = decodeMappings(output.sourceMap?.mappings ?? "");
+  return {
+    js: output.code,
+    // Sucrase keeps lines; only columns move, and each token's text is copied unchanged.
+    toSource: (position) => ({ line: position.line, column: originalPosition(mappings, position, true)?.column ?? position.column }),
+  };
 }
 
-/** acorn and sucrase both end their messages with "(line:column)", 0-based column. */
-function syntaxError(error: unknown): CompileError {
-  const message = error instanceof Error ? error.message : String(error);
-  const position = /\((\d+):(\d+)\)\s*$/.exec(message);
-  const clean = message.replace(/^Error transforming [^:]*:\s*/, "").replace(/\s*\(\d+:\d+\)\s*$/, "");
-  return new CompileError("SyntaxError", clean, position ? Number(position[1]) : undefined, position ? Number(position[2]) + 1 : undefined);
+/** acorn and sucrase errors carry `loc` (1-based line, 0-based column) and end their message with it. */
+function syntaxError(error: unknown, toSource: (position: Position) => Position): CompileError {
+  if (error instanceof RangeError) return new CompileError("SyntaxError", "The code is nested too deeply to compile.");
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\(\d+:\d+\)\s*$/, "");
+  const loc = (error as { loc?: { line?: unknown; column?: unknown } }).loc;
+  if (typeof loc?.line !== "number" || typeof loc.column !== "number") return new CompileError("SyntaxError", message);
+  return new CompileError("SyntaxError", message, toSource({ line: loc.line, column: loc.column + 1 }));
 }
 
-function rejectDynamicImport(program: AnyNode): void {
-  walk(program, (node) => {
-    if (node.type === "ImportExpression") throw dynamicImport(node);
-  });
+function startOf(node: AnyNode): Position {
+  return { line: node.loc!.start.line, column: node.loc!.start.column + 1 };
 }
 
-function dynamicImport(node: AnyNode): CompileError {
-  return new CompileError(
-    "SyntaxError",
-    "Dynamic import() is not supported; use a static import of a workspace file.",
-    node.loc!.start.line,
-    node.loc!.start.column + 1,
-  );
-}
-
-/**
- * Inserts the budget checks. Openings go on the right side of their index, in
- * pre-order (outer first); closings on the left side, in post-order (inner first). At
- * one index every closing of what ends there precedes every opening of what starts
- * there, and nested insertions come out properly nested.
- */
-function instrument(program: AnyNode, ms: MagicString, names: BudgetNames): void {
-  const check = `${names.check}();`;
-  walk(
-    program,
-    (node) => {
-      if (node.type === "ImportExpression") throw dynamicImport(node);
-      if (LOOPS.has(node.type)) {
-        const body = node.body as AnyNode;
-        if (body.type === "BlockStatement") ms.appendRight(body.start + 1, check);
-        else ms.appendRight(body.start, `{${check}`);
-      } else if (FUNCTIONS.has(node.type)) {
-        const body = node.body as AnyNode;
-        if (body.type === "BlockStatement") {
-          // After any directive prologue ("use strict" must stay first).
-          const directives = (body.body as AnyNode[]).filter((s, i, all) => s.directive !== undefined && all.slice(0, i).every((p) => p.directive !== undefined));
-          ms.appendRight(directives.length ? directives[directives.length - 1]!.end : body.start + 1, check);
-        } else {
-          ms.appendRight(body.start, `(${names.check}(), `);
-        }
-      } else if (node.type === "AwaitExpression") {
-        ms.appendRight(node.start, `${names.resume}(`);
-        ms.appendRight(node.argument.start, `${names.pause}(`);
-      }
-    },
-    (node) => {
-      if (LOOPS.has(node.type) && node.body.type !== "BlockStatement") ms.appendLeft(node.body.end, "}");
-      else if (FUNCTIONS.has(node.type) && node.body.type !== "BlockStatement") ms.appendLeft(node.body.end, ")");
-      else if (node.type === "AwaitExpression") {
-        ms.appendLeft(node.argument.end, ")");
-        ms.appendLeft(node.end, ")");
-      }
-    },
-  );
-}
-
-function walk(node: AnyNode, enter: (node: AnyNode) => void, leave?: (node: AnyNode) => void): void {
-  enter(node);
-  for (const key of Object.keys(node)) {
-    if (key === "loc" || key === "start" || key === "end" || key === "type") continue;
-    const value = node[key];
-    if (Array.isArray(value)) {
-      for (const child of value) if (child && typeof child.type === "string") walk(child, enter, leave);
-    } else if (value && typeof value.type === "string") {
-      walk(value, enter, leave);
+/** An import declaration rebuilt on one line from its parts (its own text may hold comments). */
+function importStatement(node: ImportDeclaration): string {
+  const clauses: string[] = [];
+  const named: string[] = [];
+  for (const specifier of node.specifiers) {
+    if (specifier.type === "ImportDefaultSpecifier") clauses.push(specifier.local.name);
+    else if (specifier.type === "ImportNamespaceSpecifier") clauses.push(`* as ${specifier.local.name}`);
+    else {
+      const imported = specifier.imported.type === "Identifier" ? specifier.imported.name : JSON.stringify(specifier.imported.value);
+      named.push(`${imported} as ${specifier.local.name}`);
     }
   }
-  leave?.(node);
+  if (named.length > 0) clauses.push(`{ ${named.join(", ")} }`);
+  const attributes = (node.attributes ?? []).map((a) => `${a.key.type === "Identifier" ? a.key.name : JSON.stringify(a.key.value)}: ${JSON.stringify(a.value.value)}`);
+  const from = clauses.length > 0 ? `${clauses.join(", ")} from ` : "";
+  const attributesText = attributes.length > 0 ? ` with { ${attributes.join(", ")} }` : "";
+  return `import ${from}${JSON.stringify(node.source.value)}${attributesText};`;
 }

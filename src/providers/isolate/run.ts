@@ -1,246 +1,221 @@
-import { randomBase32 } from "../../ids";
+import { z } from "zod";
+import { ErrorCode, SandboxerError } from "../../errors";
 import type { ExecError, ExecResult } from "../../schemas/exec";
-import { compileModule, CompileError, type BudgetNames, type CompiledModule } from "./compile";
-import { budgetModuleSource, mainModuleSource } from "./runtime";
-import { resolveImport } from "./imports";
+import { compileModule, CompileError, type BudgetNames } from "./compile";
+import { loadWorkspaceModules } from "./imports";
+import { randomIdentifier } from "./instrument";
+import { OutputCollector, type OutputEvent } from "./output";
+import { budgetModuleSource } from "./runtime/budget";
+import { consoleModuleSource } from "./runtime/console";
+import { inspectModuleSource } from "./runtime/inspect";
+import { mainModuleSource } from "./runtime/main";
+import { describeIsolateFailure, mapError, SNIPPET_FILE, type ErrorContext } from "./stack";
 
 /** The compatibility date dynamic isolates run with (the Worker's own). */
 export const ISOLATE_COMPATIBILITY_DATE = "2026-11-01";
+/** How long the host waits for an isolate stopped at the wall-clock limit to report back. */
+export const STOP_REPLY_MS = 100;
 
 export interface IsolateRunRequest {
   code: string;
   language: "js" | "ts";
+  /** Visible to the snippet as `input`. */
   input?: unknown;
   limits: { cpuMs: number; wallMs: number; outputBytes: number; codeBytes: number; subRequests: number };
   /** Becomes the dynamic worker's env and the snippet's `env`: plain values and capability stubs. */
   env: Record<string, unknown>;
-  /** Passed through explicitly: omitted, the isolate would inherit our network. */
+  /** Passed through explicitly: omitted, the isolate would inherit our network. Null blocks fetch and connect. */
   globalOutbound: Fetcher | null;
-  /** A workspace file's text by normalised path, for relative imports; null if absent. */
+  /** A workspace file's text by normalised path, for relative imports; null if there is none. */
   readModule: (path: string) => Promise<string | null>;
   /** Each console line, while the code runs. */
   onOutput?: (event: OutputEvent) => void;
-  /** Skip the CPU-budget instrumentation (benchmarks only: nothing then stops a runaway loop locally). */
+  /**
+   * Skip the CPU-budget checks: the baseline benchmarks compare against. Nothing then stops a
+   * runaway loop locally, where the runtime enforces no CPU limit.
+   */
   uninstrumented?: boolean;
-}
-
-export interface OutputEvent {
-  stream: "stdout" | "stderr";
-  level: string;
-  message: string;
-  ts: string;
 }
 
 export type IsolateRunResult = Omit<ExecResult, "executionId">;
 
-/** What the isolate's `run` returns (see runtime.ts). */
-interface RawRun {
-  status: "ok" | "error";
-  result: unknown;
-  resultType?: string;
-  resultTruncated?: boolean;
-  error?: ExecError;
-  stdout: string;
-  stderr: string;
-  stdoutTruncated?: boolean;
-  stderrTruncated?: boolean;
-  logs: ExecResult["logs"];
-  cpuUsedMs: number;
+/** The main module's entrypoint (see runtime/main.ts). */
+interface SnippetEntrypoint {
+  run(input: unknown, sink: (batch: unknown) => void): Promise<unknown>;
+  stop(): Promise<unknown>;
 }
 
-/** The name errors use for the snippet itself. */
-export const SNIPPET_FILE = "<snippet>";
-const MAX_MODULES = 256;
-const MAX_STACK_FRAMES = 20;
+/** What `run` returns. Checked, because the isolate runs untrusted code that may have tampered with it. */
+const IsolateReport = z.object({
+  status: z.enum(["ok", "error"]),
+  result: z.unknown().optional(),
+  resultType: z.string().optional(),
+  resultTruncated: z.boolean().optional(),
+  error: z.object({ name: z.string(), message: z.string(), stack: z.string().optional(), limit: z.literal("cpu").optional() }).optional(),
+  cpuUsedMs: z.number(),
+});
+
+const WALL = Symbol("wall");
 
 /**
- * Runs one snippet in a fresh dynamic isolate (a new `load()`, never a shared id, so
- * nothing of one run is visible to another) and reports its result, output and errors
- * with positions in the user's own code.
+ * Runs one snippet in a fresh dynamic isolate (a new `load()`, never a shared id, so nothing
+ * of one run is visible to another) and reports its result, output and errors with positions
+ * in the user's own code. A code-size overrun is refused before loading, as a SandboxerError
+ * (`limit_exceeded`); every other failure is a result with status "error".
  */
 export async function runSnippet(loader: WorkerLoader, request: IsolateRunRequest): Promise<IsolateRunResult> {
   const started = Date.now();
-  const salt = randomBase32(16);
-  const budget: BudgetNames | null = request.uninstrumented
-    ? null
-    : { check: `__sbx_c_${salt}`, pause: `__sbx_p_${salt}`, resume: `__sbx_r_${salt}`, module: `/__sbx_budget_${salt}.js` };
-  const snippetModule = `/__sbx_snippet_${salt}.js`;
-  const mainModule = `__sbx_main_${salt}.js`;
+  const { limits } = request;
+  const snippetBytes = new TextEncoder().encode(request.code).length;
+  if (snippetBytes > limits.codeBytes) {
+    throw new SandboxerError(ErrorCode.limitExceeded, `The code is ${snippetBytes} bytes; the limit is ${limits.codeBytes}.`, {
+      limit: "code",
+      max: limits.codeBytes,
+    });
+  }
 
-  const compiled = new Map<string, CompiledModule>();
-  let modules: Record<string, WorkerLoaderModule>;
+  // One random name per run: the check's identifier and the prefix of our module names.
+  const reserved = randomIdentifier();
+  const names = {
+    budget: `/${reserved}_budget.js`,
+    inspect: `/${reserved}_inspect.js`,
+    console: `/${reserved}_console.js`,
+    snippet: `/${reserved}_snippet.js`,
+    main: `${reserved}_main.js`,
+  };
+  const budget: BudgetNames | null = request.uninstrumented ? null : { check: reserved, module: names.budget };
+  let context: ErrorContext;
+  let workspaceModules: Record<string, WorkerLoaderModule>;
   try {
     const snippet = compileModule(request.code, { kind: "snippet", language: request.language, budget });
-    compiled.set(SNIPPET_FILE, snippet);
-    modules = {
-      [mainModule]: { js: mainModuleSource(budget?.module ?? `/__sbx_budget_${salt}.js`, snippetModule) },
-      [`__sbx_budget_${salt}.js`]: { js: budgetModuleSource() },
-      [snippetModule.slice(1)]: { js: snippet.code },
-      ...(await loadWorkspaceModules(snippet, request, budget, compiled)),
-    };
+    const workspace = await loadWorkspaceModules(
+      snippet.imports,
+      request.readModule,
+      (source, language) => compileModule(source, { kind: "module", language, budget }),
+      { codeBytes: limits.codeBytes, snippetBytes },
+    );
+    context = { reserved, snippetModule: names.snippet.slice(1), snippet, workspace: workspace.compiled };
+    workspaceModules = workspace.modules;
   } catch (error) {
-    if (error instanceof CompileError) return failure(started, request, compileErrorOf(error));
+    if (error instanceof CompileError) return failed(started, limits.cpuMs, describeCompileError(error));
     throw error;
   }
 
+  const output = new OutputCollector(limits.outputBytes, request.onOutput);
   const worker = loader.load({
     compatibilityDate: ISOLATE_COMPATIBILITY_DATE,
-    mainModule,
-    modules,
+    mainModule: names.main,
+    modules: {
+      ...workspaceModules,
+      [names.budget.slice(1)]: { js: budgetModuleSource(budget ? limits.cpuMs : Infinity) },
+      [names.inspect.slice(1)]: { js: inspectModuleSource() },
+      [names.console.slice(1)]: { js: consoleModuleSource(names, limits.outputBytes) },
+      [names.snippet.slice(1)]: { js: context.snippet.code },
+      [names.main]: { js: mainModuleSource(names, limits) },
+    },
     env: request.env,
     // Explicit on purpose: an omitted globalOutbound inherits the parent's network.
     globalOutbound: request.globalOutbound,
-    limits: { cpuMs: request.limits.cpuMs, subRequests: request.limits.subRequests },
+    // Enforced on Cloudflare; locally the budget checks stand in for cpuMs.
+    limits: { cpuMs: limits.cpuMs, subRequests: limits.subRequests },
   });
-  const entrypoint = worker.getEntrypoint() as unknown as {
-    run(input: unknown, sink: ((event: OutputEvent) => void) | undefined, cpuMs: number, outputBytes: number): Promise<RawRun>;
-  };
-
-  // The wall clock is enforced here, on the host side, not inside the sandbox.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const wall = new Promise<"wall">((resolve) => {
-    timer = setTimeout(() => resolve("wall"), request.limits.wallMs);
-  });
-  let raw: RawRun | "wall";
+  const entrypoint = worker.getEntrypoint() as unknown as SnippetEntrypoint;
   try {
-    raw = await Promise.race([
-      entrypoint.run(request.input ?? null, request.onOutput, request.limits.cpuMs, request.limits.outputBytes),
-      wall,
-    ]);
-  } catch (error) {
-    // The isolate itself failed: the runtime found it waiting on something that can
-    // never settle, a module threw while loading, or the input could not be serialised.
-    return failure(started, request, mapError(describe(error), compiled));
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-  if (raw === "wall") {
-    return failure(started, request, {
-      name: "LimitExceeded",
-      message: `Wall-clock limit of ${request.limits.wallMs} ms exceeded.`,
-      limit: "wall",
-    });
-  }
-  return {
-    status: raw.status,
-    result: raw.result ?? null,
-    ...(raw.resultType ? { resultType: raw.resultType } : {}),
-    ...(raw.resultTruncated ? { resultTruncated: true } : {}),
-    stdout: raw.stdout,
-    stderr: raw.stderr,
-    ...(raw.stdoutTruncated ? { stdoutTruncated: true } : {}),
-    ...(raw.stderrTruncated ? { stderrTruncated: true } : {}),
-    logs: raw.logs,
-    ...(raw.error ? { error: mapError(raw.error, compiled) } : {}),
-    durationMs: Date.now() - started,
-    cpu: { budgetMs: request.limits.cpuMs, usedMs: raw.cpuUsedMs },
-  };
-}
-
-/** Compiles every workspace module the snippet imports, transitively. */
-async function loadWorkspaceModules(
-  snippet: CompiledModule,
-  request: IsolateRunRequest,
-  budget: BudgetNames | null,
-  compiled: Map<string, CompiledModule>,
-): Promise<Record<string, WorkerLoaderModule>> {
-  const modules: Record<string, WorkerLoaderModule> = {};
-  const queue: { from: string; imports: string[] }[] = [{ from: "", imports: snippet.imports }];
-  while (queue.length > 0) {
-    const { from, imports } = queue.shift()!;
-    for (const specifier of imports) {
-      const path = resolveImport(from, specifier);
-      if (path === null || path in modules) continue;
-      if (Object.keys(modules).length >= MAX_MODULES) throw new CompileError("ImportError", `A snippet may load at most ${MAX_MODULES} workspace modules.`);
-      const text = await request.readModule(path);
-      if (text === null) {
-        throw new CompileError("ImportError", `Cannot find module '${specifier}' imported from ${from || SNIPPET_FILE}: there is no workspace file '${path}'.`);
-      }
-      if (path.endsWith(".json")) {
-        try {
-          modules[path] = { json: JSON.parse(text) };
-        } catch (error) {
-          throw new CompileError("SyntaxError", `${path}: ${(error as Error).message}`);
-        }
-        continue;
-      }
-      const language = path.endsWith(".ts") || path.endsWith(".mts") ? "ts" : "js";
-      let module: CompiledModule;
-      try {
-        module = compileModule(text, { kind: "module", language, budget });
-      } catch (error) {
-        if (error instanceof CompileError) throw new CompileError(error.name as "SyntaxError", `${path}: ${error.message}`, error.line, error.column);
-        throw error;
-      }
-      compiled.set(path, module);
-      modules[path] = { js: module.code };
-      queue.push({ from: path, imports: module.imports });
+    const running = entrypoint.run(request.input, output.sink);
+    const wall = after(limits.wallMs, WALL);
+    let reply: unknown;
+    try {
+      reply = await Promise.race([running, wall.promise]);
+    } finally {
+      wall.cancel();
     }
+
+    if (reply === WALL) {
+      // The wall clock is enforced here, on the host. `stop` makes every later check in the
+      // isolate throw, so code still running there ends at its next loop or call.
+      running.catch(() => {});
+      const usedMs = await stopIsolate(worker);
+      const error: ExecError = { name: "LimitExceeded", message: `Wall-clock limit of ${limits.wallMs} ms exceeded.`, limit: "wall" };
+      return finished(started, limits.cpuMs, usedMs, output, { status: "error", result: null, error });
+    }
+
+    const report = IsolateReport.safeParse(reply);
+    if (!report.success) {
+      const error: ExecError = { name: "InternalError", message: "The isolate returned a malformed report (did the code tamper with the runtime?)." };
+      return finished(started, limits.cpuMs, 0, output, { status: "error", result: null, error });
+    }
+    const { status, result, resultType, resultTruncated, error, cpuUsedMs } = report.data;
+    return finished(started, limits.cpuMs, cpuUsedMs, output, {
+      status,
+      result: status === "ok" ? (result ?? null) : null,
+      ...(status === "ok" && resultType ? { resultType } : {}),
+      ...(status === "ok" && resultTruncated ? { resultTruncated } : {}),
+      ...(status === "error" ? { error: mapError(error ?? { name: "Error", message: "The code failed without an error." }, context) } : {}),
+    });
+  } catch (error) {
+    // The isolate itself failed: a module threw while loading, or the runtime found it waiting
+    // on something that can never settle.
+    return finished(started, limits.cpuMs, 0, output, { status: "error", result: null, error: describeIsolateFailure(error, context) });
+  } finally {
+    disposeQuietly(entrypoint);
+    disposeQuietly(worker);
   }
-  return modules;
 }
 
-function failure(started: number, request: IsolateRunRequest, error: ExecError): IsolateRunResult {
-  return {
-    status: "error",
-    result: null,
-    stdout: "",
-    stderr: "",
-    logs: [],
-    error,
-    durationMs: Date.now() - started,
-    cpu: { budgetMs: request.limits.cpuMs, usedMs: 0 },
-  };
+/** Asks the isolate to stop; its answer (CPU used) is awaited only briefly, as it may be stuck in a builtin. */
+async function stopIsolate(worker: WorkerStub): Promise<number> {
+  const stopper = worker.getEntrypoint() as unknown as SnippetEntrypoint;
+  const patience = after(STOP_REPLY_MS, 0);
+  try {
+    const usedMs = await Promise.race([stopper.stop().catch(() => 0), patience.promise]);
+    return typeof usedMs === "number" ? usedMs : 0;
+  } finally {
+    patience.cancel();
+    disposeQuietly(stopper);
+  }
 }
 
-function compileErrorOf(error: CompileError): ExecError {
+/** A promise of `value` after `ms`, with a way to cancel the timer. */
+function after<T>(ms: number, value: T): { promise: Promise<T>; cancel: () => void } {
+  let timer: number | null = null;
+  const promise = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(value), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+type Outcome = Pick<IsolateRunResult, "status" | "result" | "resultType" | "resultTruncated" | "error">;
+
+function finished(started: number, budgetMs: number, usedMs: number, output: OutputCollector, outcome: Outcome): IsolateRunResult {
+  return { ...outcome, ...output.close(), durationMs: Date.now() - started, cpu: { budgetMs, usedMs } };
+}
+
+function failed(started: number, budgetMs: number, error: ExecError): IsolateRunResult {
+  return { status: "error", result: null, stdout: "", stderr: "", logs: [], error, durationMs: Date.now() - started, cpu: { budgetMs, usedMs: 0 } };
+}
+
+function describeCompileError(error: CompileError): ExecError {
+  const file = error.file ?? SNIPPET_FILE;
   return {
     name: error.name,
-    message: error.message,
-    ...(error.line !== undefined ? { line: error.line, column: error.column, file: SNIPPET_FILE } : {}),
+    message: error.file ? `${error.file}: ${error.message}` : error.message,
+    ...(error.line !== undefined ? { line: error.line, column: error.column, file } : error.file ? { file } : {}),
   };
 }
-
-function describe(error: unknown): ExecError {
-  if (error instanceof Error && /never generate a response|hung/.test(error.message)) {
-    return { name: "Hang", message: "The code is waiting for something that can never happen (a promise nothing will settle, with no timer or I/O pending)." };
-  }
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack ?? "" };
-  return { name: "Error", message: String(error) };
-}
-
-const FRAME = /^(\s*at (?:.*? \()?)(.+?):(\d+):(\d+)(\)?)$/;
 
 /**
- * Keeps only stack frames in the user's own modules, with positions mapped back to the
- * user's source and our random module names replaced by `<snippet>` or the workspace
- * path; the first such frame gives `line` and `column`.
+ * Releases a stub's native handle now. Left to garbage collection, it can be finalised after
+ * the isolate's teardown has begun, which local workerd treats as a fatal error (codemode's
+ * DynamicWorkerExecutor does the same). Disposal must never mask the result.
  */
-export function mapError(error: ExecError, compiled: Map<string, CompiledModule>): ExecError {
-  const fileOf = (moduleName: string): string | undefined => {
-    const name = moduleName.replace(/^\/+/, "");
-    if (/^__sbx_snippet_[a-z2-7]+\.js$/.test(name)) return SNIPPET_FILE;
-    if (name.startsWith("__sbx_")) return undefined;
-    return compiled.has(name) ? name : undefined;
-  };
-  const stackLines = (error.stack ?? "").split("\n");
-  const frames: string[] = [];
-  let position: { line: number; column: number; file: string } | undefined;
-  for (const line of stackLines.slice(1)) {
-    const match = FRAME.exec(line);
-    if (!match) continue;
-    const file = fileOf(match[2]!);
-    if (!file) continue;
-    const original = compiled.get(file)!.originalPosition(Number(match[3]), Number(match[4]));
-    position ??= { ...original, file };
-    if (frames.length < MAX_STACK_FRAMES) frames.push(`${match[1]}${file}:${original.line}:${original.column}${match[5]}`.replace(/__sbx_[a-z]_[a-z2-7]+/g, "<budget>"));
+function disposeQuietly(resource: unknown): void {
+  const symbol = (Symbol as { dispose?: symbol }).dispose;
+  if (!symbol || typeof resource !== "object" || resource === null) return;
+  const dispose = (resource as Record<symbol, unknown>)[symbol];
+  if (typeof dispose !== "function") return;
+  try {
+    dispose.call(resource);
+  } catch {
+    // Already released.
   }
-  const header = `${error.name}: ${error.message}`;
-  return {
-    name: error.name,
-    message: error.message,
-    stack: [header, ...frames].join("\n"),
-    ...(position ? { line: position.line, column: position.column, file: position.file } : {}),
-    ...(error.limit ? { limit: error.limit } : {}),
-  };
 }

@@ -99,3 +99,21 @@ describe("wall-clock limit", () => {
     expect(out.error?.name).toBe("RangeError");
   });
 });
+
+describe("the CPU budget while modules load", () => {
+  // Top-level code of an imported file runs when the isolate loads, where the clock reads 0:
+  // the budget counts checks there instead of milliseconds.
+  it("an endless loop at the top level of an imported file is stopped", async () => {
+    const started = Date.now();
+    const out = await run("import { x } from './spin.js'; x", { limits: SMALL, files: { "spin.js": "let i = 0; while (true) i++; export const x = i;" } });
+    expect(out.status).toBe("error");
+    expect(out.error).toMatchObject({ name: "LimitExceeded", limit: "cpu" });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("ordinary top-level work in an imported file is not stopped", async () => {
+    const files = { "table.js": "export const table = []; for (let i = 0; i < 10000; i++) table.push(i * i);" };
+    const out = await run("import { table } from './table.js'; table.length", { limits: SMALL, files });
+    expect(out).toMatchObject({ status: "ok", result: 10000 });
+  });
+});

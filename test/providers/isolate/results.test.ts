@@ -9,16 +9,16 @@ describe("snippet semantics", () => {
     ["({ nested: { ok: true } })", { nested: { ok: true } }, undefined],
     ["undefined", "undefined", "undefined"],
     ["10n ** 20n", "100000000000000000000n", "bigint"],
-    ["new Map([['a', 1]])", "Map(1) { \"a\" => 1 }", "Map"],
+    ["new Map([['a', 1]])", "Map(1) { 'a' => 1 }", "Map"],
     ["new Set([1, 2])", "Set(2) { 1, 2 }", "Set"],
     ["new Date(0)", "1970-01-01T00:00:00.000Z", "Date"],
     ["function named() {}; named", "[Function: named]", "function"],
     ["Symbol('s')", "Symbol(s)", "symbol"],
     ["NaN", "NaN", "number"],
     ["const o = { a: 1 }; o.self = o; o", "{ a: 1, self: [Circular] }", "circular"],
-    ["new Uint8Array([1, 2])", "Uint8Array(2) [1, 2]", "Uint8Array"],
+    ["new Uint8Array([1, 2])", "Uint8Array(2) [ 1, 2 ]", "Uint8Array"],
     ["class Point { constructor() { this.x = 1 } }; new Point()", "Point { x: 1 }", "Point"],
-    ["[1, undefined]", "[1, undefined]", "Array"],
+    ["[1, undefined]", "[ 1, undefined ]", "Array"],
   ])("%s → %j (%s)", async (code, result, resultType) => {
     const out = await run(code);
     expect(out.status).toBe("ok");

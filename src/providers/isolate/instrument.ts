@@ -1,0 +1,117 @@
+import MagicString from "magic-string";
+import { parseModule, walk, type AnyNode, type Program } from "./ast";
+
+/** Prefix of every identifier and module name we add to a run; workspace imports may not use it. */
+export const RESERVED_PREFIX = "__sbx_";
+
+/**
+ * A fresh identifier: `__sbx_` and 16 random bytes in hex. Dynamic code has no `eval`, so user
+ * code can only name identifiers written in its source, and it never sees this one.
+ */
+export function randomIdentifier(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return RESERVED_PREFIX + Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Inserts a call to `check` wherever code can keep running:
+ * - the start of every loop body (`for`, `for-in`, `for-of`, `for await`, `while`, `do-while`):
+ *   every back-edge, a labelled `continue` included, enters the body again;
+ * - the start of every function body (declarations, expressions, arrows, methods, accessors,
+ *   constructors, generators, async functions), so recursion and callbacks handed to builtins
+ *   (`map`, `then`, `queueMicrotask`) are counted; expression-bodied arrows become
+ *   `(check(), body)`;
+ * - class field initialisers and static blocks, which run without a function of their own;
+ * - right after every `await` resumes, as `check(await x)`: the first code to run after an idle
+ *   wait is then a check, which is how the budget tells waiting from computing.
+ * Edits go into `edits`, a MagicString over the source `program` was parsed from. No insertion
+ * contains a line break, so every line keeps its number.
+ */
+export function insertChecks(program: Program, edits: MagicString, check: string): void {
+  // Openings go on the right of their index in pre-order (outer first), closings on the left in
+  // post-order (inner first): at any index, whatever ends there closes before whatever starts
+  // there opens, and nested insertions come out properly nested.
+  const call = `${check}();`;
+  walk(
+    program,
+    (node) => {
+      switch (node.type) {
+        case "ForStatement":
+        case "ForInStatement":
+        case "ForOfStatement":
+        case "WhileStatement":
+        case "DoWhileStatement":
+          if (node.body.type === "BlockStatement") edits.appendRight(node.body.start + 1, call);
+          else edits.appendRight(node.body.start, `{${call}`);
+          break;
+        case "FunctionDeclaration":
+        case "FunctionExpression":
+        case "ArrowFunctionExpression":
+          if (node.body.type === "BlockStatement") edits.appendRight(afterDirectives(node.body), call);
+          else edits.appendRight(node.body.start, `(${check}(), `);
+          break;
+        case "PropertyDefinition":
+          if (node.value && !namesItsValue(node.value)) edits.appendRight(node.value.start, `(${check}(), `);
+          break;
+        case "StaticBlock":
+          if (node.body[0]) edits.appendRight(node.body[0].start, call);
+          break;
+        case "AwaitExpression":
+          edits.appendRight(node.start, `${check}(`);
+          break;
+      }
+    },
+    (node) => {
+      switch (node.type) {
+        case "ForStatement":
+        case "ForInStatement":
+        case "ForOfStatement":
+        case "WhileStatement":
+        case "DoWhileStatement":
+          if (node.body.type !== "BlockStatement") edits.appendLeft(node.body.end, "}");
+          break;
+        case "FunctionDeclaration":
+        case "FunctionExpression":
+        case "ArrowFunctionExpression":
+          if (node.body.type !== "BlockStatement") edits.appendLeft(node.body.end, ")");
+          break;
+        case "PropertyDefinition":
+          if (node.value && !namesItsValue(node.value)) edits.appendLeft(node.value.end, ")");
+          break;
+        case "AwaitExpression":
+          edits.appendLeft(node.end, ")");
+          break;
+      }
+    },
+  );
+}
+
+/**
+ * Instruments standalone ES module source (top-level `return` allowed). The result calls
+ * `checkName` as a free identifier: the caller supplies it, e.g. with an import. Used by tests
+ * and benchmarks; runs go through `compileModule`.
+ */
+export function instrument(source: string, options: { checkName?: string } = {}): { code: string; checkName: string } {
+  const checkName = options.checkName ?? randomIdentifier();
+  const edits = new MagicString(source);
+  insertChecks(parseModule(source, { allowReturn: true }), edits, checkName);
+  return { code: edits.toString(), checkName };
+}
+
+/** After the directive prologue: `"use strict"` must stay the first statement of its body. */
+function afterDirectives(body: { start: number; body: AnyNode[] }): number {
+  let position = body.start + 1;
+  for (const statement of body.body) {
+    if (statement.type !== "ExpressionStatement" || statement.directive === undefined) break;
+    position = statement.end;
+  }
+  return position;
+}
+
+/**
+ * An anonymous function or class initialiser takes the field's name (`x = () => 1` has
+ * `name === "x"`); wrapping it in `(check(), …)` would lose that, and creating it runs no code.
+ */
+function namesItsValue(value: AnyNode): boolean {
+  return value.type === "ArrowFunctionExpression" || value.type === "FunctionExpression" || value.type === "ClassExpression";
+}
