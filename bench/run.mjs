@@ -1,0 +1,202 @@
+// `npm run bench [-- --quick]`: the same workloads on sand-boxer (over HTTP, and in-runtime)
+// and on the peers that run here, in one process tree and one run, so ratios hold on a
+// noisy machine. Writes bench/RESULTS.md and bench/results.json.
+import { cpus, totalmem } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { summarise, timeRuns } from "./stats.mjs";
+import { startService } from "./systems/http.mjs";
+import { childProcess, isolatedVm, nodeVm } from "./systems/node.mjs";
+import { startBenchWorker } from "./systems/workerd.mjs";
+import { compileModule } from "../src/providers/isolate/compile.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const quick = process.argv.includes("--quick");
+const N = quick
+  ? { cold: 20, warm: 100, compute: 8, spawn: 8, throughput: 200, idleSandboxes: 50, isolates: 100 }
+  : { cold: 100, warm: 500, compute: 30, spawn: 30, throughput: 1000, idleSandboxes: 200, isolates: 300 };
+
+const SIMPLE = "1+2";
+const COMPUTE = "(() => { let x = 0; for (let i = 0; i < 1e6; i++) { x += i % 7 } return x })()";
+const log = (line) => process.stderr.write(`[bench] ${line}\n`);
+
+const results = { date: new Date().toISOString(), quick, machine: machine(), versions: versions(), workloads: {}, targets: [] };
+const record = (workload, system, samples, extra = {}) => {
+  results.workloads[workload] ??= {};
+  results.workloads[workload][system] = { ...summarise(samples), ...extra };
+  log(`${workload} / ${system}: p50 ${results.workloads[workload][system].p50} ms`);
+};
+
+const service = await startService(root);
+const worker = await startBenchWorker(root);
+try {
+  // Warm both runtimes up (first loads compile the bundles).
+  const warmupId = await service.create();
+  for (let i = 0; i < 5; i++) await service.exec(warmupId, SIMPLE);
+  await worker.run("sandboxer", 5, SIMPLE);
+  await worker.run("codemode", 5, SIMPLE);
+
+  // (a) cold: a fresh sandbox (or its peer equivalent) and a first run of 1+2.
+  record("cold", "sand-boxer HTTP (create+exec+delete)", await timeRuns(N.cold, async () => {
+    const id = await service.create();
+    await service.exec(id, SIMPLE);
+    await service.remove(id);
+  }));
+  record("cold", "sand-boxer in-runtime (fresh isolate)", await worker.run("sandboxer", N.cold, SIMPLE));
+  record("cold", "codemode DynamicWorkerExecutor", await worker.run("codemode", N.cold, SIMPLE));
+  const ivm = isolatedVm();
+  if (ivm.available) record("cold", "isolated-vm (new isolate)", await timeRuns(N.cold, ivm.run(SIMPLE)));
+  record("cold", "node:vm (new context, no isolation)", await timeRuns(N.cold, nodeVm(SIMPLE)));
+  record("cold", "child_process (node -e)", await timeRuns(N.spawn, childProcess(SIMPLE)));
+
+  // (b) warm: 1+2 in an existing sandbox.
+  const warmId = await service.create();
+  record("warm", "sand-boxer HTTP (exec)", await timeRuns(N.warm, () => service.exec(warmId, SIMPLE)));
+  record("warm", "sand-boxer in-runtime", await worker.run("sandboxer", N.warm, SIMPLE));
+  record("warm", "codemode DynamicWorkerExecutor", await worker.run("codemode", N.warm, SIMPLE));
+  record("warm", "node:vm (new context, no isolation)", await timeRuns(N.warm, nodeVm(SIMPLE)));
+
+  // (c) compute: 10^6 iterations; instrumented vs uninstrumented is the budget's cost.
+  record("compute", "sand-boxer in-runtime (instrumented)", await worker.run("sandboxer", N.compute, COMPUTE));
+  record("compute", "sand-boxer in-runtime (uninstrumented)", await worker.run("sandboxer-plain", N.compute, COMPUTE));
+  record("compute", "sand-boxer HTTP (instrumented)", await timeRuns(N.compute, () => service.exec(warmId, COMPUTE)));
+  record("compute", "codemode DynamicWorkerExecutor", await worker.run("codemode", N.compute, COMPUTE));
+  if (ivm.available) record("compute", "isolated-vm (new isolate)", await timeRuns(N.compute, ivm.run(COMPUTE)));
+  record("compute", "node:vm (new context, no isolation)", await timeRuns(N.compute, nodeVm(COMPUTE)));
+
+  // Where a warm exec's milliseconds go: each layer timed by a request that stops there.
+  const layers = {
+    "proxy (supervisor /healthz)": await timeRuns(N.warm, () => service.supervisorOnly()),
+    "+ Worker: auth, routing (GET /v1/profiles)": await timeRuns(N.warm, () => service.get("/v1/profiles")),
+    "+ Durable Object read (GET sandbox)": await timeRuns(N.warm, () => service.get(`/v1/sandboxes/${warmId}`)),
+    "+ isolate load and run (exec 1+2)": await timeRuns(N.warm, () => service.exec(warmId, SIMPLE)),
+    "compile only: TS strip, parse, instrument (in Node)": await timeRuns(N.warm, () =>
+      compileModule(SIMPLE, { kind: "snippet", language: "js", budget: { check: "__c", pause: "__p", resume: "__r", module: "/b.js" } }),
+    ),
+  };
+  results.breakdown = Object.fromEntries(Object.entries(layers).map(([k, v]) => [k, summarise(v).p50]));
+  log(`breakdown: ${JSON.stringify(results.breakdown)}`);
+
+  // (d) throughput over HTTP across 64 sandboxes.
+  const sandboxes = await Promise.all(Array.from({ length: 64 }, () => service.create()));
+  results.throughput = {};
+  for (const concurrency of [1, 8, 64]) {
+    let next = 0;
+    const started = performance.now();
+    const latencies = [];
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < N.throughput) {
+          const i = next++;
+          const t = performance.now();
+          await service.exec(sandboxes[i % 64], SIMPLE);
+          latencies.push(performance.now() - t);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    results.throughput[concurrency] = { execsPerSecond: Math.round(N.throughput / seconds), ...summarise(latencies) };
+    log(`throughput c=${concurrency}: ${results.throughput[concurrency].execsPerSecond}/s`);
+  }
+
+  // (e) memory: runtime RSS per idle sandbox and per loaded isolate.
+  const rss = async () => {
+    await new Promise((r) => setTimeout(r, 600)); // the supervisor samples RSS every 250 ms
+    return (await service.health()).runtime.rssMb;
+  };
+  const before = await rss();
+  const idle = [];
+  for (let i = 0; i < N.idleSandboxes; i++) idle.push(await service.create());
+  const afterSandboxes = await rss();
+  for (let i = 0; i < N.isolates; i++) await service.exec(warmId, SIMPLE);
+  const afterIsolates = await rss();
+  results.memory = {
+    runtimeRssMb: afterIsolates,
+    perIdleSandboxMb: Math.round(((afterSandboxes - before) / N.idleSandboxes) * 1000) / 1000,
+    perLoadedIsolateMb: Math.round(((afterIsolates - afterSandboxes) / N.isolates) * 1000) / 1000,
+    idleSandboxes: N.idleSandboxes,
+    isolates: N.isolates,
+  };
+  log(`memory: ${JSON.stringify(results.memory)}`);
+  if (!ivm.available) results.isolatedVm = ivm.reason;
+} finally {
+  await worker.stop().catch(() => undefined);
+  await service.stop().catch(() => undefined);
+}
+
+evaluateTargets();
+writeFileSync(join(root, "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
+writeFileSync(join(root, "bench/RESULTS.md"), report());
+log("wrote bench/RESULTS.md and bench/results.json");
+for (const t of results.targets) log(`${t.met ? "PASS" : "MISS"} ${t.name}: ${t.value}`);
+
+function p50(workload, system) {
+  return results.workloads[workload]?.[system]?.p50;
+}
+
+function evaluateTargets() {
+  const w = results.workloads;
+  const target = (name, value, met) => results.targets.push({ name, value, met });
+  const codemodeCold = p50("cold", "codemode DynamicWorkerExecutor");
+  const httpCold = p50("cold", "sand-boxer HTTP (create+exec+delete)");
+  const runtimeCold = p50("cold", "sand-boxer in-runtime (fresh isolate)");
+  target("cold over HTTP ≤ 1.3× codemode execute()", `${(httpCold / codemodeCold).toFixed(2)}×`, httpCold / codemodeCold <= 1.3);
+  target("cold in-runtime ≤ 1.1× codemode execute()", `${(runtimeCold / codemodeCold).toFixed(2)}×`, runtimeCold / codemodeCold <= 1.1);
+  const warm = p50("warm", "sand-boxer HTTP (exec)");
+  target("warm exec over HTTP p50 ≤ 2 ms", `${warm} ms`, warm <= 2);
+  const overhead = p50("compute", "sand-boxer in-runtime (instrumented)") / p50("compute", "sand-boxer in-runtime (uninstrumented)");
+  target("instrumentation overhead ≤ 1.5× (compute)", `${overhead.toFixed(2)}×`, overhead <= 1.5);
+  const spawn = p50("cold", "child_process (node -e)");
+  target("≥ 10× faster than process-per-run (cold, HTTP)", `${(spawn / httpCold).toFixed(1)}×`, spawn / httpCold >= 10);
+  const c64 = results.throughput?.[64]?.execsPerSecond ?? 0;
+  target("≥ 500 warm execs/s at concurrency 64", `${c64}/s`, c64 >= 500);
+  void w;
+}
+
+function report() {
+  const lines = [];
+  lines.push("# sand-boxer benchmark results", "");
+  lines.push(`Date: ${results.date}${quick ? " (quick mode)" : ""}  `);
+  lines.push(`Machine: ${results.machine}  `);
+  lines.push(`Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`, "");
+  lines.push("All numbers are milliseconds per run unless stated, from one `npm run bench` on the machine above; ratios are to sand-boxer in the same run.", "");
+  for (const [workload, systems] of Object.entries(results.workloads)) {
+    const base =
+      workload === "compute" ? systems["sand-boxer in-runtime (instrumented)"] : systems[Object.keys(systems)[0]];
+    lines.push(`## ${workload}`, "", "| system | n | p50 | p95 | p99 | ratio (p50) |", "|---|---|---|---|---|---|");
+    for (const [system, s] of Object.entries(systems)) {
+      lines.push(`| ${system} | ${s.n} | ${s.p50} | ${s.p95} | ${s.p99} | ${(s.p50 / base.p50).toFixed(2)}× |`);
+    }
+    lines.push("");
+  }
+  lines.push("## throughput (HTTP, 1+2, across 64 sandboxes)", "", "| concurrency | execs/s | p50 | p95 | p99 |", "|---|---|---|---|---|");
+  for (const [c, t] of Object.entries(results.throughput ?? {})) lines.push(`| ${c} | ${t.execsPerSecond} | ${t.p50} | ${t.p95} | ${t.p99} |`);
+  lines.push("", "## memory (local runtime RSS)", "");
+  lines.push(`- runtime RSS at the end: ${results.memory?.runtimeRssMb} MB`);
+  lines.push(`- per idle sandbox (no live isolate): ${results.memory?.perIdleSandboxMb} MB (${results.memory?.idleSandboxes} created)`);
+  lines.push(`- per loaded isolate: ${results.memory?.perLoadedIsolateMb} MB (${results.memory?.isolates} execs)`, "");
+  if (results.isolatedVm) lines.push(`isolated-vm was not measured: ${results.isolatedVm}`, "");
+  lines.push("## where a warm exec's time goes (p50, cumulative by layer)", "", "| layer | p50 ms |", "|---|---|");
+  for (const [layer, ms] of Object.entries(results.breakdown ?? {})) lines.push(`| ${layer} | ${ms} |`);
+  lines.push("");
+  lines.push("## targets", "", "| target | value | |", "|---|---|---|");
+  for (const t of results.targets) lines.push(`| ${t.name} | ${t.value} | ${t.met ? "PASS" : "MISS"} |`);
+  lines.push("", "Anchors from other platforms (their own published figures, not measured here): E2B ~150 ms sandbox create, Daytona ~90 ms, Zeroboot 0.79 ms spawn.", "");
+  return lines.join("\n");
+}
+
+function machine() {
+  return `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux, Node ${process.version}`;
+}
+
+function versions() {
+  const v = (name) => {
+    try {
+      return JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
+    } catch {
+      return "not installed";
+    }
+  };
+  return { workerd: v("workerd"), miniflare: v("miniflare"), wrangler: v("wrangler"), "@cloudflare/codemode": v("@cloudflare/codemode"), "isolated-vm": v("isolated-vm") };
+}

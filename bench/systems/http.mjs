@@ -1,0 +1,69 @@
+// sand-boxer over HTTP on loopback: the supervised service that `npm start` runs.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "node:net";
+
+const KEY = "sbx_local_dev_key";
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startService(root) {
+  const port = await freePort();
+  const stateDir = mkdtempSync(join(tmpdir(), "sandboxer-bench-"));
+  const child = spawn(process.execPath, [join(root, "scripts/start.mjs")], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), SANDBOXER_STATE_DIR: stateDir },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null || i > 600) throw new Error(`service did not start: ${stderr}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const call = async (method, path, body) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${KEY}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+  return {
+    url,
+    create: async () => (await call("POST", "/v1/sandboxes", { ttlSeconds: 3600, idleTimeoutSeconds: 3600 })).id,
+    exec: async (id, code) => {
+      const out = await call("POST", `/v1/sandboxes/${id}/exec`, { code });
+      if (out.status !== "ok") throw new Error(`exec failed: ${JSON.stringify(out.error)}`);
+      return out;
+    },
+    remove: (id) => call("DELETE", `/v1/sandboxes/${id}`),
+    /** Plain GETs for the latency breakdown: supervisor only, Worker (auth, routing), Durable Object read. */
+    get: (path) => call("GET", path),
+    supervisorOnly: async () => (await fetch(`${url}/healthz`)).text(),
+    health: async () => (await fetch(`${url}/healthz`)).json(),
+    stop: async () => {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// Bench-only Worker, run inside workerd by bench/systems/workerd.mjs. It times, inside the
+// runtime (no HTTP in the measurement), sand-boxer's isolate provider and codemode's
+// DynamicWorkerExecutor on the same engine and the same snippet.
+import { DynamicWorkerExecutor } from "@cloudflare/codemode";
+import { runSnippet } from "../src/providers/isolate";
+
+interface BenchEnv {
+  LOADER: WorkerLoader;
+}
+
+const LIMITS = { cpuMs: 60_000, wallMs: 60_000, outputBytes: 1 << 20, codeBytes: 1 << 20, subRequests: 50 };
+
+async function time(n: number, run: () => Promise<unknown>): Promise<{ samples: number[]; last: unknown }> {
+  const samples: number[] = [];
+  let last: unknown;
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    last = await run();
+    samples.push(performance.now() - started);
+  }
+  return { samples, last };
+}
+
+export default {
+  async fetch(request: Request, env: BenchEnv): Promise<Response> {
+    const url = new URL(request.url);
+    const n = Number(url.searchParams.get("n") ?? 10);
+    const code = url.searchParams.get("code") ?? "1+2";
+    const system = url.searchParams.get("system");
+    let measured;
+    if (system === "sandboxer" || system === "sandboxer-plain") {
+      measured = await time(n, () =>
+        runSnippet(env.LOADER, {
+          code,
+          language: "js",
+          limits: LIMITS,
+          env: {},
+          globalOutbound: null,
+          readModule: async () => null,
+          uninstrumented: system === "sandboxer-plain",
+        }).then((r) => r.result),
+      );
+    } else if (system === "codemode") {
+      measured = await time(n, async () => {
+        const executor = new DynamicWorkerExecutor({ loader: env.LOADER });
+        // codemode takes an async arrow function body; `return` gives the result.
+        return (await executor.execute(`async () => { return ${code} }`, [])).result;
+      });
+    } else {
+      return new Response("unknown system", { status: 400 });
+    }
+    return Response.json(measured);
+  },
+};
