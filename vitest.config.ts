@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { upstream } from "./test/upstream.ts";
 
 const sha256 = (key: string) => createHash("sha256").update(key).digest("hex");
 
@@ -11,7 +12,11 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: { API_KEYS } },
+      miniflare: {
+        bindings: { API_KEYS, SECRETS_KEY: "test-secrets-key-0123456789abcdef" },
+        // The network: a fake upstream that follows the real fetch API (test/upstream.ts).
+        outboundService: upstream,
+      },
     }),
   ],
   test: { include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"] },

@@ -11,7 +11,8 @@
 // runtime runs as a child process that the supervisor probes every 250 ms, restarts when it
 // hangs or crashes, and recycles before it outgrows its memory ceiling. Requests arriving
 // while it restarts get 503 runtime_unavailable with Retry-After.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { ensureDevVars } from "./ensure-dev-vars.mjs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
@@ -26,7 +27,7 @@ const hangMs = Number(process.env.SANDBOXER_HANG_MS ?? 2000);
 const maxRssMb = Number(process.env.SANDBOXER_MAX_RSS_MB ?? 1536);
 const log = (line) => process.stderr.write(`[sand-boxer] ${line}\n`);
 
-if (!existsSync(join(root, ".dev.vars"))) copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
+ensureDevVars();
 mkdirSync(stateDir, { recursive: true });
 
 // One build per supervisor process; builds left by supervisors that died are removed.

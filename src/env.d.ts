@@ -3,4 +3,6 @@
 interface Env {
   /** JSON `{ "<tenant>": ["<sha256 hex of key>", ...] }` (a Worker secret). */
   API_KEYS?: string;
+  /** Key material for secrets at rest (a Worker secret, ≥ 16 characters); AES-256-GCM key = SHA-256 of it. */
+  SECRETS_KEY?: string;
 }

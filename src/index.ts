@@ -4,5 +4,6 @@ import { buildApi } from "./api";
 export { SandboxDO } from "../durable-objects/sandbox";
 export { RegistryDO } from "../durable-objects/registry";
 export { FilesCapability, StateCapability } from "./capabilities/entrypoints";
+export { EgressGateway } from "./egress/gateway";
 
 export default buildApi();

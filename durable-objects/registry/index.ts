@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode, SandboxerError, settle, type Settled } from "../../src/errors";
 import type { SandboxRecord } from "../../src/schemas/sandbox";
+import type { SealedSecret } from "../../src/secrets/crypto";
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -31,6 +32,47 @@ export class RegistryDO extends DurableObject<Env> {
     this.sql.exec("CREATE INDEX IF NOT EXISTS sandboxes_by_created ON sandboxes (created_at DESC, id DESC)");
     this.sql.exec(`CREATE TABLE IF NOT EXISTS idempotency (
       key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, sandbox_id TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS secrets (
+      name TEXT PRIMARY KEY, iv TEXT NOT NULL, ciphertext TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+  }
+
+  /** Stores (or replaces) a sealed secret; true if it is new. Sealing happens in the Worker, never here. */
+  putSecret(name: string, sealed: SealedSecret, now: number): { created: boolean; createdAt: number; updatedAt: number } {
+    const existing = this.sql.exec<{ created_at: number }>("SELECT created_at FROM secrets WHERE name = ?", name).toArray()[0];
+    this.sql.exec(
+      `INSERT INTO secrets (name, iv, ciphertext, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET iv = excluded.iv, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`,
+      name,
+      sealed.iv,
+      sealed.ciphertext,
+      now,
+      now,
+    );
+    return { created: !existing, createdAt: existing?.created_at ?? now, updatedAt: now };
+  }
+
+  /** Names and dates only: values are write-only. */
+  listSecrets(): { name: string; createdAt: number; updatedAt: number }[] {
+    return this.sql
+      .exec<{ name: string; created_at: number; updated_at: number }>("SELECT name, created_at, updated_at FROM secrets ORDER BY name")
+      .toArray()
+      .map((r) => ({ name: r.name, createdAt: r.created_at, updatedAt: r.updated_at }));
+  }
+
+  deleteSecret(name: string): boolean {
+    return this.sql.exec("DELETE FROM secrets WHERE name = ? RETURNING name", name).toArray().length > 0;
+  }
+
+  /** Which of `names` do not exist. */
+  missingSecrets(names: string[]): string[] {
+    const have = new Set(this.sql.exec<{ name: string }>("SELECT name FROM secrets").toArray().map((r) => r.name));
+    return names.filter((n) => !have.has(n));
+  }
+
+  /** A sealed secret, for the egress gateway to open; null if it was deleted. */
+  sealedSecret(name: string): SealedSecret | null {
+    const row = this.sql.exec<{ iv: string; ciphertext: string }>("SELECT iv, ciphertext FROM secrets WHERE name = ?", name).toArray()[0];
+    return row ? { iv: row.iv, ciphertext: row.ciphertext } : null;
   }
 
   /**

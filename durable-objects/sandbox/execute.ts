@@ -19,7 +19,8 @@ export interface ExecutionContext {
   workspace: Workspace;
   /** What the snippet's `env` holds for one execution: plain values and capability stubs. */
   env: (executionId: string) => Record<string, unknown>;
-  globalOutbound: Fetcher | null;
+  /** The isolate's network: the egress gateway bound to this execution, or null (none). */
+  globalOutbound: (executionId: string) => Fetcher | null;
   /** Called in the same turn as the history row's completion (one storage commit for both). */
   onFinished: () => void;
 }
@@ -82,7 +83,7 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
         input: request.input,
         limits,
         env: ctx.env(executionId),
-        globalOutbound: ctx.globalOutbound,
+        globalOutbound: ctx.globalOutbound(executionId),
         readModule: async (path) => {
           const file = ctx.workspace.read(path);
           return file ? new TextDecoder().decode(file.data) : null;

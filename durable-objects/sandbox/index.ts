@@ -17,6 +17,16 @@ import { invokeCapability } from "./capabilities";
 import { StateStore } from "./state-store";
 import { sandboxDeclarations } from "../../src/capabilities/declarations";
 import { CAPABILITIES, type CapabilityCall, type CapabilityProps } from "../../src/capabilities/definitions";
+import type { NetworkRule } from "../../src/schemas/profile";
+import type { SecretBinding } from "../../src/schemas/sandbox";
+
+/** The egress gateway's view of a sandbox (see `egressGrant`). */
+export interface EgressGrant {
+  granted: boolean;
+  allow: NetworkRule[];
+  profileAllow: NetworkRule[];
+  secrets: (SecretBinding & { placeholder: string })[];
+}
 
 /**
  * Executions running at once per sandbox. Cloudflare allows at most 10 dynamic workers
@@ -202,7 +212,7 @@ export class SandboxDO extends DurableObject<Env> {
   async typeDeclarations(): Promise<Settled<string>> {
     return settle(async () => {
       const s = await this.current();
-      return sandboxDeclarations(Object.keys(s.env), s.capabilities);
+      return sandboxDeclarations(Object.keys(s.env), s.capabilities, Object.keys(s.secrets ?? {}));
     });
   }
 
@@ -211,6 +221,23 @@ export class SandboxDO extends DurableObject<Env> {
     return settle(async () => {
       const s = await this.running();
       return invokeCapability({ workspace: this.workspace, state: this.state, audit: this.audit }, s, call, executionId);
+    });
+  }
+
+  /**
+   * What the egress gateway needs for one request, read at call time so a PATCH revoking
+   * `fetch` applies to the very next request: the rules, and the secret bindings (names and
+   * placeholders; the values live sealed in the tenant registry).
+   */
+  async egressGrant(): Promise<Settled<EgressGrant>> {
+    return settle(async () => {
+      const s = await this.running();
+      return {
+        granted: s.capabilities.some((g) => g.name === "fetch"),
+        allow: s.network.allow,
+        profileAllow: s.profile.network.allow,
+        secrets: Object.values(s.secrets ?? {}),
+      };
     });
   }
 
@@ -267,8 +294,11 @@ export class SandboxDO extends DurableObject<Env> {
       queue: this.queue,
       workspace: this.workspace,
       env: (executionId) => this.isolateEnv(s, executionId),
-      // No network for now: profiles with egress hand the isolate the egress gateway here.
-      globalOutbound: null,
+      // Never omitted (that would inherit our network): the gateway, or nothing at all.
+      globalOutbound: (executionId) =>
+        s.capabilities.some((g) => g.name === "fetch")
+          ? this.ctx.exports.EgressGateway({ props: { tenant: s.tenant, sandboxId: s.id, executionId } satisfies CapabilityProps })
+          : null,
       onFinished: () => this.afterExecution(),
     };
   }
@@ -279,6 +309,7 @@ export class SandboxDO extends DurableObject<Env> {
    */
   private isolateEnv(s: StoredSandbox, executionId: string): Record<string, unknown> {
     const env: Record<string, unknown> = { ...s.env };
+    for (const [name, binding] of Object.entries(s.secrets ?? {})) env[name] = binding.placeholder;
     const props: CapabilityProps = { tenant: s.tenant, sandboxId: s.id, executionId };
     for (const grant of s.capabilities) {
       const entrypoint = CAPABILITIES[grant.name]?.entrypoint;

@@ -5,7 +5,10 @@ import type { CreateSandboxBody, PatchSandboxBody } from "../../src/schemas/sand
 import { MAX_METADATA_KEYS } from "../../src/schemas/sandbox";
 import type { StoredSandbox } from "./record";
 import { CAPABILITIES } from "../../src/capabilities/definitions";
-import type { CapabilityGrant } from "../../src/schemas/sandbox";
+import type { CapabilityGrant, SecretBinding } from "../../src/schemas/sandbox";
+import type { NetworkRule } from "../../src/schemas/profile";
+import { parseRuleHost, ruleWithin } from "../../src/egress/policy";
+import { newPlaceholder } from "../../src/secrets/crypto";
 
 /**
  * Pure lifecycle rules: what a create body or a PATCH does to a sandbox, checked
@@ -63,10 +66,10 @@ export function planCreate(body: CreateSandboxBody, tenant: string, id: string, 
     });
   }
 
-  const allow = body.network?.allow ?? [];
-  if (allow.length > 0 && profile.network.allow.length === 0) {
-    limitExceeded(`Profile '${profile.name}' allows no network access; choose a profile with egress.`, { limit: "network" });
-  }
+  const allow = checkNetwork(body.network?.allow ?? [], profile);
+  // Egress is the `fetch` capability: granted with the rules, revocable by PATCH like any other.
+  if (allow.length > 0 && !grants.some((g) => g.name === "fetch")) grants.push({ name: "fetch", options: {} });
+  const secrets = planSecrets(body.secrets ?? {}, allow, body.env ?? {});
 
   return {
     id,
@@ -81,6 +84,7 @@ export function planCreate(body: CreateSandboxBody, tenant: string, id: string, 
     network: { allow },
     capabilities: grants,
     env: body.env ?? {},
+    secrets,
     version: 1,
   };
 }
@@ -126,6 +130,47 @@ export function applyPatch(s: StoredSandbox, patch: PatchSandboxBody, now: numbe
   }
   next.version = s.version + 1;
   return next;
+}
+
+/** The sandbox's allow rules: valid hosts (no `*`), each within the profile's policy. */
+function checkNetwork(allow: NetworkRule[], profile: Profile): NetworkRule[] {
+  if (allow.length > 0 && (profile.network.allow.length === 0 || !profile.capabilities.includes("fetch"))) {
+    limitExceeded(`Profile '${profile.name}' allows no network access; choose a profile with egress (js-net).`, { limit: "network" });
+  }
+  const errors: { path: string; message: string }[] = [];
+  allow.forEach((rule, index) => {
+    const host = parseRuleHost(rule.host);
+    if (!host || "any" in host) {
+      errors.push({ path: `network.allow.${index}.host`, message: "must be a host name or *.suffix (no IP addresses, no bare *)" });
+    } else if (!ruleWithin(rule, profile.network.allow)) {
+      errors.push({ path: `network.allow.${index}`, message: `outside profile '${profile.name}''s network policy` });
+    }
+  });
+  if (errors.length > 0) {
+    throw new SandboxerError(ErrorCode.validationFailed, "Some network allow rules are invalid or outside the profile's policy.", { errors });
+  }
+  return allow;
+}
+
+/** Secret bindings: names free, hosts valid and inside the allowlist, one fresh placeholder each. */
+function planSecrets(
+  bindings: Record<string, SecretBinding>,
+  allow: NetworkRule[],
+  env: Record<string, string>,
+): Record<string, SecretBinding & { placeholder: string }> {
+  const errors: { path: string; message: string }[] = [];
+  const planned: Record<string, SecretBinding & { placeholder: string }> = {};
+  for (const [name, binding] of Object.entries(bindings)) {
+    if (name in env || CAPABILITIES[name]) errors.push({ path: `secrets.${name}`, message: "name already used by env or a capability" });
+    binding.hosts.forEach((host, index) => {
+      const parsed = parseRuleHost(host);
+      if (!parsed || "any" in parsed) errors.push({ path: `secrets.${name}.hosts.${index}`, message: "must be a host name or *.suffix" });
+      else if (!ruleWithin({ host }, allow.map((rule) => ({ host: rule.host })))) errors.push({ path: `secrets.${name}.hosts.${index}`, message: "not in the sandbox's network allowlist" });
+    });
+    planned[name] = { secret: binding.secret, hosts: binding.hosts, placeholder: newPlaceholder() };
+  }
+  if (errors.length > 0) throw new SandboxerError(ErrorCode.validationFailed, "Some secret bindings are invalid.", { errors });
+  return planned;
 }
 
 /** Each grant's options checked against its capability's schema; no duplicates. */

@@ -1,5 +1,5 @@
 import type { Profile } from "../../src/schemas/profile";
-import type { CapabilityGrant, EndReason, SandboxRecord } from "../../src/schemas/sandbox";
+import type { CapabilityGrant, EndReason, SandboxRecord, SecretBinding } from "../../src/schemas/sandbox";
 
 /** How long a stopped sandbox keeps answering with its end reason before it is purged. */
 export const TOMBSTONE_MS = 24 * 60 * 60 * 1000;
@@ -21,6 +21,8 @@ export interface StoredSandbox {
   network: SandboxRecord["network"];
   capabilities: CapabilityGrant[];
   env: Record<string, string>;
+  /** Secret bindings by env name, each with the placeholder the code sees in its place. */
+  secrets?: Record<string, SecretBinding & { placeholder: string }>;
   /** Bumped on every change; the ETag is derived from it. */
   version: number;
 }
@@ -67,6 +69,7 @@ export function toRecord(s: StoredSandbox): SandboxRecord {
     metadata: s.metadata,
     network: s.network,
     capabilities: s.capabilities,
+    secrets: Object.fromEntries(Object.entries(s.secrets ?? {}).map(([name, { secret, hosts }]) => [name, { secret, hosts }])),
     etag: etagOf(s),
   };
 }

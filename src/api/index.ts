@@ -9,6 +9,7 @@ import { files } from "./files";
 import { notFoundHandler, onError } from "./problem";
 import { profiles } from "./profiles";
 import { sandboxes } from "./sandboxes";
+import { secrets } from "./secrets";
 
 /** Largest request body accepted on any route. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -41,6 +42,7 @@ export function buildApi() {
   app.route("/", exec);
   app.route("/", inspect);
   app.route("/", profiles);
+  app.route("/", secrets);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 

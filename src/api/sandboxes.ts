@@ -37,6 +37,15 @@ sandboxes.openapi(createSandbox, async (c) => {
   const tenant = c.get("tenant");
   const id = newSandboxId();
   const initial = planCreate(body, tenant, id, Date.now());
+  const bound = Object.entries(initial.secrets ?? {});
+  if (bound.length > 0) {
+    const missing = new Set(await registryStub(c.env, tenant).missingSecrets([...new Set(bound.map(([, b]) => b.secret))]));
+    if (missing.size > 0) {
+      throw new SandboxerError(ErrorCode.validationFailed, `No such secret: ${[...missing].join(", ")}. Store it first with PUT /v1/secrets/{name}.`, {
+        errors: bound.filter(([, b]) => missing.has(b.secret)).map(([name]) => ({ path: `secrets.${name}.secret`, message: "no such secret" })),
+      });
+    }
+  }
   const key = c.req.valid("header")["idempotency-key"];
   if (key) {
     const claim = await registryStub(c.env, tenant).claimIdempotencyKey(key, await sha256Hex(JSON.stringify(body)), id);

@@ -36,9 +36,22 @@ export type SandboxRpc = Unwrapped<
     | "recordAudit"
     | "typeDeclarations"
     | "invokeCapability"
+    | "egressGrant"
   >
 >;
-export type RegistryRpc = Unwrapped<Pick<RegistryDO, "list" | "claimIdempotencyKey" | "releaseIdempotencyKey">>;
+export type RegistryRpc = Unwrapped<
+  Pick<
+    RegistryDO,
+    | "list"
+    | "claimIdempotencyKey"
+    | "releaseIdempotencyKey"
+    | "putSecret"
+    | "listSecrets"
+    | "deleteSecret"
+    | "missingSecrets"
+    | "sealedSecret"
+  >
+>;
 
 /** Wraps a stub so each call's `Settled` result is unwrapped (plain results pass through). */
 function unwrapping<T>(stub: object): T {

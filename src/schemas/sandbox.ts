@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { NetworkRule } from "./profile";
+import { SecretName } from "./secrets";
 
 export const MAX_METADATA_KEYS = 64;
 export const MAX_METADATA_KEY_CHARS = 64;
@@ -37,6 +38,20 @@ export const SandboxNetwork = z
   .object({ allow: z.array(NetworkRule).max(100).default([]) })
   .openapi("SandboxNetwork", { description: "Egress allow rules; must be within the profile's policy" });
 
+export const MAX_SECRET_BINDINGS = 32;
+
+export const SecretBinding = z
+  .object({
+    secret: SecretName.describe("The tenant secret (PUT /v1/secrets/{name})"),
+    hosts: z
+      .array(z.string().min(1).max(253))
+      .min(1)
+      .max(20)
+      .describe("Hosts (exact or `*.suffix`) whose requests get the real value in their headers; each must be in the sandbox's network allowlist"),
+  })
+  .strict()
+  .openapi("SecretBinding");
+
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be an identifier");
 
 export const CreateSandboxBody = z
@@ -52,6 +67,11 @@ export const CreateSandboxBody = z
       .describe("Plain environment values the sandbox's code sees as `env.NAME`"),
     network: SandboxNetwork.optional(),
     capabilities: z.array(CapabilityGrant).max(32).optional(),
+    secrets: z
+      .record(EnvName, SecretBinding)
+      .refine((m) => Object.keys(m).length <= MAX_SECRET_BINDINGS, { message: `at most ${MAX_SECRET_BINDINGS} secrets` })
+      .optional()
+      .describe("Secrets the code can use without seeing: `env.NAME` is a placeholder the egress gateway swaps for the value in request headers to the listed hosts"),
   })
   .strict()
   .openapi("CreateSandbox");
@@ -90,6 +110,7 @@ export const SandboxRecord = z
     metadata: z.record(z.string(), z.string()),
     network: SandboxNetwork,
     capabilities: z.array(CapabilityGrant),
+    secrets: z.record(z.string(), SecretBinding).describe("Secret bindings (names and hosts; never values)"),
     etag: z.string(),
   })
   .openapi("Sandbox");
@@ -108,4 +129,5 @@ export type CreateSandboxBody = z.infer<typeof CreateSandboxBody>;
 export type PatchSandboxBody = z.infer<typeof PatchSandboxBody>;
 export type SandboxRecord = z.infer<typeof SandboxRecord>;
 export type CapabilityGrant = z.infer<typeof CapabilityGrant>;
+export type SecretBinding = z.infer<typeof SecretBinding>;
 export type EndReason = z.infer<typeof EndReason>;

@@ -24,6 +24,9 @@ describe("OpenAPI and docs", () => {
         "GET /v1/sandboxes/{id}/executions",
         "GET /v1/sandboxes/{id}/audit",
         "GET /v1/sandboxes/{id}/types",
+        "PUT /v1/secrets/{name}",
+        "GET /v1/secrets",
+        "DELETE /v1/secrets/{name}",
       ].sort(),
     );
     expect(doc.components.schemas.Sandbox.properties).toHaveProperty("expiresAt");
@@ -52,5 +55,12 @@ describe("GET /v1/profiles", () => {
       ttl: { default: 900, max: 86400, idleDefault: 300 },
     });
     expect(js.limits.storageBytes).toBe(100 * 1024 * 1024);
+  });
+
+  it("lists js-net, whose egress is bounded by each sandbox's allowlist", async () => {
+    const { profiles } = await (await api("GET", "/v1/profiles")).json<any>();
+    const net = profiles.find((p: any) => p.name === "js-net");
+    expect(net).toMatchObject({ network: { default: "deny", allow: [{ host: "*" }] } });
+    expect(net.capabilities).toContain("fetch");
   });
 });

@@ -1,0 +1,204 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
+import type { EgressGrant } from "../../durable-objects/sandbox";
+import { problemResponse } from "../api/problem";
+import { registryStub, sandboxStub } from "../api/stubs";
+import type { CapabilityProps } from "../capabilities/definitions";
+import { ErrorCode, SandboxerError } from "../errors";
+import type { AuditEntry } from "../schemas/audit";
+import { openSecret } from "../secrets/crypto";
+import { decideEgress, hostMatchesAny } from "./policy";
+import { scrubStream, scrubText } from "./scrub";
+
+/** Redirects the gateway follows before giving up. */
+export const MAX_REDIRECTS = 10;
+/** Largest request body the gateway buffers (it must, to re-send it on a 307/308). */
+export const MAX_EGRESS_BODY_BYTES = 10 * 1024 * 1024;
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+type AuditRecorder = (entry: Omit<AuditEntry, "ts" | "kind" | "action" | "executionId">) => void;
+
+/**
+ * The only network a sandbox has: handed to its isolate as `globalOutbound`, so every `fetch()`
+ * the code makes arrives here, with the sandbox's identity in `props` (set by us at load time).
+ *
+ * Per request: the sandbox's current grant is read (a revoked `fetch` applies at once); each
+ * hop is decided by the policy (src/egress/policy.ts) before anything leaves; redirects are
+ * followed here, manually, so every hop is checked again; secret placeholders in request
+ * headers become the real value only for the secret's own hosts and are removed for any other;
+ * the real value is scrubbed back to its placeholder from response headers, bodies and error
+ * messages. Every decision is audited.
+ */
+export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
+  override async fetch(request: Request): Promise<Response> {
+    const { tenant, sandboxId, executionId } = this.ctx.props;
+    const record: AuditRecorder = (entry) =>
+      void this.pending.push({ ts: new Date().toISOString(), kind: "egress", action: "fetch", ...(executionId ? { executionId } : {}), ...entry });
+    try {
+      let grant: EgressGrant;
+      try {
+        grant = await sandboxStub(this.env, tenant, sandboxId).egressGrant();
+      } catch {
+        return deny(record, "The sandbox is no longer running.", "not_running", request.method);
+      }
+      if (!grant.granted) return deny(record, "This sandbox's fetch capability was revoked.", "not_granted", request.method);
+      return await this.forward(request, grant, record);
+    } finally {
+      // Hops decided so far; the final response's row is written once its body has been read.
+      await this.flush();
+    }
+  }
+
+  /** Audit rows not yet written to the sandbox. */
+  private pending: AuditEntry[] = [];
+
+  private async flush(): Promise<void> {
+    const entries = this.pending.splice(0);
+    if (entries.length === 0) return;
+    const { tenant, sandboxId } = this.ctx.props;
+    await sandboxStub(this.env, tenant, sandboxId)
+      .recordAudit(entries)
+      .catch(() => {});
+  }
+
+  private async forward(request: Request, grant: EgressGrant, record: AuditRecorder): Promise<Response> {
+    const { tenant } = this.ctx.props;
+    let body: ArrayBuffer | null = request.body ? await request.arrayBuffer() : null;
+    if (body && body.byteLength > MAX_EGRESS_BODY_BYTES) {
+      record({ decision: "denied", method: request.method, detail: "request body too large", bytes: body.byteLength });
+      return problemResponse(new SandboxerError(ErrorCode.payloadTooLarge, `Request bodies to the network are limited to ${MAX_EGRESS_BODY_BYTES} bytes.`));
+    }
+
+    // Secret values, opened at most once per request and only for a host they are bound to.
+    const values = new Map<string, string | null>();
+    const injected = new Map<string, string>(); // real value → placeholder
+    const secretValue = async (name: string): Promise<string | null> => {
+      if (!values.has(name)) {
+        const sealed = await registryStub(this.env, tenant).sealedSecret(name);
+        values.set(name, sealed ? await openSecret(this.env, tenant, name, sealed) : null);
+      }
+      return values.get(name) ?? null;
+    };
+    const scrubPairs = () => [...injected].map(([value, placeholder]) => [value, placeholder] as [string, string]);
+
+    let url = request.url;
+    let method = request.method;
+    let headers = new Headers(request.headers);
+    for (let hop = 0; ; hop++) {
+      const decision = decideEgress(url, method, grant.allow, grant.profileAllow);
+      if (!decision.allowed) {
+        return deny(record, hop > 0 ? `Redirect refused: ${decision.detail}` : decision.detail, decision.reason, method, decision.host);
+      }
+
+      const outgoing = new Headers();
+      for (const [name, value] of headers) {
+        let next = value;
+        for (const binding of grant.secrets) {
+          if (!next.includes(binding.placeholder)) continue;
+          const real = hostMatchesAny(decision.host, binding.hosts) ? await secretValue(binding.secret) : null;
+          if (real) injected.set(real, binding.placeholder);
+          next = next.split(binding.placeholder).join(real ?? "");
+        }
+        outgoing.set(name, next);
+      }
+
+      let response: Response;
+      try {
+        response = await fetch(decision.url, { method, headers: outgoing, body, redirect: "manual" });
+      } catch (error) {
+        const message = scrubText(error instanceof Error ? error.message : String(error), scrubPairs());
+        record({ decision: "allowed", host: decision.host, method, detail: `failed: ${message}`.slice(0, 200) });
+        return problemResponse(new SandboxerError(ErrorCode.upstreamFailed, `The request to ${decision.host} failed: ${message}`, { host: decision.host }));
+      }
+
+      // The runtime hands every request to the gateway in manual mode (and would follow a
+      // redirect itself), so the gateway always follows: each hop is decided above.
+      const location = response.headers.get("location");
+      if (!REDIRECTS.has(response.status) || location === null) {
+        const entry = { decision: "allowed", host: decision.host, method, status: response.status } as const;
+        return withByteCount(scrubbed(response, scrubPairs()), (bytes) => {
+          record({ ...entry, bytes });
+          this.ctx.waitUntil(this.flush());
+        });
+      }
+      record({ decision: "allowed", host: decision.host, method, status: response.status, detail: "redirect" });
+
+      if (hop + 1 >= MAX_REDIRECTS) {
+        return problemResponse(new SandboxerError(ErrorCode.upstreamFailed, `More than ${MAX_REDIRECTS} redirects.`, { host: decision.host }));
+      }
+      await response.body?.cancel();
+      try {
+        url = new URL(location, decision.url).toString();
+      } catch {
+        return problemResponse(new SandboxerError(ErrorCode.upstreamFailed, "The upstream sent a redirect to an invalid URL.", { host: decision.host }));
+      }
+      const next = new URL(url);
+      if (next.origin !== decision.url.origin) {
+        // As browsers do: credentials are not carried to another origin.
+        headers = new Headers(headers);
+        for (const name of ["authorization", "cookie", "proxy-authorization"]) headers.delete(name);
+      }
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
+        method = method === "HEAD" ? "HEAD" : "GET";
+        body = null;
+        headers = new Headers(headers);
+        for (const name of ["content-type", "content-length", "content-encoding"]) headers.delete(name);
+      }
+    }
+  }
+}
+
+function deny(record: AuditRecorder, detail: string, reason: string, method: string, host?: string): Response {
+  record({ decision: "denied", method, ...(host ? { host } : {}), detail: reason });
+  return problemResponse(new SandboxerError(ErrorCode.egressDenied, detail, { reason, ...(host ? { host } : {}) }));
+}
+
+/** The response, with `done(bytes)` called once its body has been read to the end, cancelled or failed. */
+function withByteCount(response: Response, done: (bytes: number) => void): Response {
+  if (!response.body) {
+    done(0);
+    return response;
+  }
+  const reader = response.body.getReader();
+  let bytes = 0;
+  let reported = false;
+  const report = () => {
+    if (!reported) {
+      reported = true;
+      done(bytes);
+    }
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done: finished, value } = await reader.read();
+        if (finished) {
+          report();
+          controller.close();
+        } else {
+          bytes += value.byteLength;
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        report();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      report();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** The response with every injected secret value replaced by its placeholder, in headers and body. */
+function scrubbed(response: Response, pairs: [string, string][]): Response {
+  if (pairs.length === 0) return response;
+  const headers = new Headers();
+  for (const [name, value] of response.headers) headers.append(name, scrubText(value, pairs));
+  // The length may change; let the runtime frame the body.
+  headers.delete("content-length");
+  const body = response.body ? response.body.pipeThrough(scrubStream(pairs)) : null;
+  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+}

@@ -1,0 +1,41 @@
+// The test upstream: every outbound fetch() of the Worker under test (the egress gateway's
+// included) lands here instead of the internet, as Miniflare's `outboundService`. It plays a
+// few hosts and keeps a log the tests read back through the special host `upstream.log`.
+
+/** The value of the test secret `gh`, which must never reach a sandbox. */
+export const SECRET_VALUE = "ghp_REAL_SECRET_VALUE_0123456789";
+
+interface Hit {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+}
+
+const hits: Hit[] = [];
+
+export async function upstream(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.hostname === "upstream.log") {
+    if (request.method === "DELETE") hits.length = 0;
+    return Response.json(hits);
+  }
+  hits.push({ url: request.url, method: request.method, headers: Object.fromEntries(request.headers) });
+  const json = (value: unknown, init?: ResponseInit) => Response.json(value, init);
+  switch (url.pathname) {
+    case "/echo":
+      // Echoes everything back, the way a debugging endpoint (httpbin) would.
+      return json(
+        { method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body: await request.text() },
+        { headers: { "x-echo-authorization": request.headers.get("authorization") ?? "" } },
+      );
+    case "/whoami":
+      return json({ authorized: request.headers.get("authorization") === `Bearer ${SECRET_VALUE}` });
+    case "/redirect":
+      return new Response(null, { status: Number(url.searchParams.get("status") ?? 302), headers: { location: url.searchParams.get("to") ?? "/" } });
+    case "/fail":
+      // An error page that quotes the credential it was sent.
+      return new Response(`invalid token: ${request.headers.get("authorization")}`, { status: 401 });
+    default:
+      return json({ host: url.hostname, path: url.pathname });
+  }
+}
