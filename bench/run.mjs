@@ -9,9 +9,14 @@ import { summarise, timeRuns } from "./stats.mjs";
 import { startService } from "./systems/http.mjs";
 import { childProcess, isolatedVm, nodeVm } from "./systems/node.mjs";
 import { startBenchWorker } from "./systems/workerd.mjs";
-import { compileModule } from "../src/providers/isolate/compile.ts";
+import { build } from "esbuild";
+
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+// The compiler, bundled for Node (its sources use extensionless imports, as the Worker build does).
+const compilerPath = join(root, ".sandboxer", "bench-build", "compile.mjs");
+await build({ entryPoints: [join(root, "src/providers/isolate/compile.ts")], bundle: true, format: "esm", platform: "node", outfile: compilerPath, logLevel: "error" });
+const { compileModule } = await import(compilerPath);
 const quick = process.argv.includes("--quick");
 const N = quick
   ? { cold: 20, warm: 100, compute: 8, spawn: 8, throughput: 200, idleSandboxes: 50, isolates: 100 }
@@ -28,6 +33,14 @@ const record = (workload, system, samples, extra = {}) => {
   log(`${workload} / ${system}: p50 ${results.workloads[workload][system].p50} ms`);
 };
 
+// `--report-only` rewrites RESULTS.md from results.json without measuring again.
+if (process.argv.includes("--report-only")) {
+  Object.assign(results, JSON.parse(readFileSync(join(root, "bench/results.json"), "utf8")));
+  writeFileSync(join(root, "bench/RESULTS.md"), report());
+  log("wrote bench/RESULTS.md from bench/results.json");
+  process.exit(0);
+}
+
 const service = await startService(root);
 const worker = await startBenchWorker(root);
 try {
@@ -38,11 +51,19 @@ try {
   await worker.run("codemode", 5, SIMPLE);
 
   // (a) cold: a fresh sandbox (or its peer equivalent) and a first run of 1+2.
+  const phases = { create: [], exec: [], delete: [] };
+  const timed = async (phase, call) => {
+    const t = performance.now();
+    const value = await call();
+    phases[phase].push(performance.now() - t);
+    return value;
+  };
   record("cold", "sand-boxer HTTP (create+exec+delete)", await timeRuns(N.cold, async () => {
-    const id = await service.create();
-    await service.exec(id, SIMPLE);
-    await service.remove(id);
+    const id = await timed("create", () => service.create());
+    await timed("exec", () => service.exec(id, SIMPLE));
+    await timed("delete", () => service.remove(id));
   }));
+  results.coldPhases = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarise(v).p50]));
   record("cold", "sand-boxer in-runtime (fresh isolate)", await worker.run("sandboxer", N.cold, SIMPLE));
   record("cold", "codemode DynamicWorkerExecutor", await worker.run("codemode", N.cold, SIMPLE));
   const ivm = isolatedVm();
@@ -71,8 +92,13 @@ try {
     "+ Worker: auth, routing (GET /v1/profiles)": await timeRuns(N.warm, () => service.get("/v1/profiles")),
     "+ Durable Object read (GET sandbox)": await timeRuns(N.warm, () => service.get(`/v1/sandboxes/${warmId}`)),
     "+ isolate load and run (exec 1+2)": await timeRuns(N.warm, () => service.exec(warmId, SIMPLE)),
+    "of which inside the isolate provider (the result's durationMs)": await (async () => {
+      const inner = [];
+      for (let i = 0; i < N.warm; i++) inner.push((await service.exec(warmId, SIMPLE)).durationMs);
+      return inner;
+    })(),
     "compile only: TS strip, parse, instrument (in Node)": await timeRuns(N.warm, () =>
-      compileModule(SIMPLE, { kind: "snippet", language: "js", budget: { check: "__c", pause: "__p", resume: "__r", module: "/b.js" } }),
+      compileModule(SIMPLE, { kind: "snippet", language: "js", budget: { check: "__c", module: "/b.js" } }),
     ),
   };
   results.breakdown = Object.fromEntries(Object.entries(layers).map(([k, v]) => [k, summarise(v).p50]));
@@ -182,6 +208,7 @@ function report() {
   lines.push("");
   lines.push("## targets", "", "| target | value | |", "|---|---|---|");
   for (const t of results.targets) lines.push(`| ${t.name} | ${t.value} | ${t.met ? "PASS" : "MISS"} |`);
+  lines.push("", bounds());
   lines.push("", "Anchors from other platforms (their own published figures, not measured here): E2B ~150 ms sandbox create, Daytona ~90 ms, Zeroboot 0.79 ms spawn.", "");
   return lines.join("\n");
 }
@@ -199,4 +226,59 @@ function versions() {
     }
   };
   return { workerd: v("workerd"), miniflare: v("miniflare"), wrangler: v("wrangler"), "@cloudflare/codemode": v("@cloudflare/codemode"), "isolated-vm": v("isolated-vm") };
+}
+
+/** What the profiling found, with this run's numbers. */
+function bounds() {
+  const b = results.breakdown ?? {};
+  const [proxy, worker, doRead, exec, inner] = [
+    "proxy (supervisor /healthz)",
+    "+ Worker: auth, routing (GET /v1/profiles)",
+    "+ Durable Object read (GET sandbox)",
+    "+ isolate load and run (exec 1+2)",
+    "of which inside the isolate provider (the result's durationMs)",
+  ].map((k) => b[k] ?? NaN);
+  const ms = (x) => `${Math.max(0, x).toFixed(1)} ms`;
+  const codemodeWarm = p50("warm", "codemode DynamicWorkerExecutor");
+  const runtimeWarm = p50("warm", "sand-boxer in-runtime");
+  const spawn = p50("cold", "child_process (node -e)");
+  return `## what bounds the missed targets
+
+From the layer breakdown above (same run) and two experiments made while profiling (history
+writes switched off: about 1 ms less per warm exec; 1 vs 5 modules of equal size loaded by the
+bare Worker Loader: no measurable difference). A warm exec over HTTP (${ms(exec)}) is:
+
+1. **A fresh isolate per execution: ${ms(inner)}** inside the isolate provider (load, compile,
+   run, report). This is the design: nothing of one run survives into the next, so every exec
+   pays workerd's isolate creation and one RPC into it. codemode's bare \`execute()\` of the same
+   snippet costs ${codemodeWarm} ms here (our provider in the same runtime: ${runtimeWarm} ms), so **warm ≤ 2 ms
+   is out of reach** for anything that loads code into a new isolate per run; only reusing an
+   isolate across runs would get there, and that gives up the isolation we sell. Our share
+   over codemode is the budget, console and inspect modules (about 25 KB of source compiled per
+   load), the console sink stub, the report's validation and the error mapping; the
+   instrumentation itself is cheap (compile only ${b["compile only: TS strip, parse, instrument (in Node)"]} ms; see *compute* for run time).
+2. **HTTP and the Worker: ${ms(worker)}**: the supervisor's proxy hop (${ms(proxy)}), Miniflare's entry
+   worker, Hono routing, auth (SHA-256 of the key), zod validation.
+3. **The Durable Object: ${ms(exec - inner - worker)}** beyond that: one RPC (a plain read costs ${ms(doRead - worker)}),
+   the queue, the history row before and after, the idle clock.
+
+A cold create+exec+delete is three requests; their p50s in this run: ${Object.entries(results.coldPhases ?? {})
+    .map(([k, v]) => `${k} ${v} ms`)
+    .join(", ")}. Create and delete each pay the HTTP layer, a Durable Object's storage commit with its
+alarm, and an awaited update of the tenant's registry (so a list right after a create shows
+the sandbox); the first exec meets a Durable Object instance that has just been created.
+codemode's bare \`execute()\` has none of these, so ≤ 1.3× of it cannot be met by a service
+that keeps lifecycle state durably; what we can say is that create+exec+delete together
+costs well under a single E2B or Daytona create (anchors below).
+
+Throughput is bound by the local runtime: workerd runs every isolate, Durable Object and the
+Worker on one event loop (one of the two cores here), so execs/s stays near 1000 / (runtime
+CPU ms per exec) whatever the concurrency. On Cloudflare each sandbox is its own Durable Object,
+spread over machines. The ratio to process-per-run is bound by the same fresh-isolate cost: a
+\`node -e\` child costs ${spawn} ms here, a cold create+exec+delete over HTTP ${p50("cold", "sand-boxer HTTP (create+exec+delete)")} ms.
+
+Per loaded isolate, RSS growth over hundreds of execs is within garbage-collection noise on
+this workerd (the figure above can come out negative); idle sandboxes cost storage, not
+memory: their Durable Objects hold no isolate.
+`;
 }

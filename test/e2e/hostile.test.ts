@@ -142,6 +142,32 @@ describe("hostile code gets the named error and the service keeps answering", ()
     expect(wsRes.body.result).toBe("blocked");
   });
 
+  it("with egress granted, the service itself, loopback and metadata stay unreachable (SSRF)", async () => {
+    const port = new URL(service.url).port;
+    const id = await api.createSandbox({ profile: "js-net", network: { allow: [{ host: "api.example.com" }] } });
+    const targets = [
+      `http://localhost:${port}/v1/sandboxes`,
+      `http://127.0.0.1:${port}/healthz`,
+      `http://2130706433:${port}/healthz`,
+      `http://[::1]:${port}/healthz`,
+      "http://169.254.169.254/latest/meta-data/",
+      `http://api.example.com@127.0.0.1:${port}/healthz`,
+    ];
+    const res = await api.exec(
+      id,
+      `const out = [];
+       for (const url of ${JSON.stringify(targets)}) {
+         const r = await fetch(url, { headers: { authorization: "Bearer sbx_local_dev_key" } });
+         out.push([r.status, (await r.json()).code]);
+       }
+       out`,
+    );
+    expect(res.body.status).toBe("ok");
+    expect(res.body.result).toEqual(targets.map(() => [403, "egress_denied"]));
+    const audit = await api.call("GET", `/v1/sandboxes/${id}/audit`);
+    expect(audit.body.entries.filter((e: any) => e.kind === "egress" && e.decision === "denied")).toHaveLength(targets.length);
+  });
+
   it("huge output is truncated with flags", async () => {
     const id = await api.createSandbox();
     const res = await api.exec(id, "for (let i = 0; i < 3000; i++) console.log('x'.repeat(1000)); 'y'.repeat(3 * 1024 * 1024)");
