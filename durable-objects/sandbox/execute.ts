@@ -22,7 +22,7 @@ export interface ExecutionContext {
   /** The isolate's network: the egress gateway bound to this execution, or null (none). */
   globalOutbound: (executionId: string) => Fetcher | null;
   /** Called in the same turn as the history row's completion (one storage commit for both). */
-  onFinished: () => void;
+  onFinished: (executionId: string) => void;
 }
 
 /** Per-call limits may only tighten the profile's. */
@@ -98,7 +98,7 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
         { codeHash: await codeHash, status: "error", errorName: internal.name, durationMs: Date.now() - started, output: { result: null, stdout: "", stderr: "", error: internal } },
         Date.now(),
       );
-      ctx.onFinished();
+      ctx.onFinished(executionId);
       throw error;
     }
     const result: ExecResult = { ...outcome, executionId, durationMs: outcome.durationMs ?? Date.now() - started };
@@ -116,7 +116,7 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
       },
       Date.now(),
     );
-    ctx.onFinished();
+    ctx.onFinished(executionId);
     return result;
   }
 

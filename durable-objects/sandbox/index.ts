@@ -23,6 +23,8 @@ import type { SecretBinding } from "../../src/schemas/sandbox";
 /** The egress gateway's view of a sandbox (see `egressGrant`). */
 export interface EgressGrant {
   granted: boolean;
+  /** The per-execution request limit when this request is past it, else null. */
+  overLimit: number | null;
   allow: NetworkRule[];
   profileAllow: NetworkRule[];
   secrets: (SecretBinding & { placeholder: string })[];
@@ -52,6 +54,8 @@ export class SandboxDO extends DurableObject<Env> {
   private readonly history: ExecutionHistory;
   private readonly state: StateStore;
   private readonly queue = new FairQueue(MAX_CONCURRENT_EXECUTIONS);
+  /** Outbound requests made so far by each running execution. */
+  private readonly egressCounts = new Map<string, number>();
   /** The stored record, read once per instance; `null` means "none stored". */
   private cached: StoredSandbox | null | undefined;
 
@@ -229,11 +233,15 @@ export class SandboxDO extends DurableObject<Env> {
    * `fetch` applies to the very next request: the rules, and the secret bindings (names and
    * placeholders; the values live sealed in the tenant registry).
    */
-  async egressGrant(): Promise<Settled<EgressGrant>> {
+  async egressGrant(executionId: string): Promise<Settled<EgressGrant>> {
     return settle(async () => {
       const s = await this.running();
+      // Counted here as well as by the platform: local workerd does not enforce subRequests.
+      const used = (this.egressCounts.get(executionId) ?? 0) + 1;
+      if (executionId) this.egressCounts.set(executionId, used);
       return {
         granted: s.capabilities.some((g) => g.name === "fetch"),
+        overLimit: used > s.profile.limits.subRequests ? s.profile.limits.subRequests : null,
         allow: s.network.allow,
         profileAllow: s.profile.network.allow,
         secrets: Object.values(s.secrets ?? {}),
@@ -299,7 +307,10 @@ export class SandboxDO extends DurableObject<Env> {
         s.capabilities.some((g) => g.name === "fetch")
           ? this.ctx.exports.EgressGateway({ props: { tenant: s.tenant, sandboxId: s.id, executionId } satisfies CapabilityProps })
           : null,
-      onFinished: () => this.afterExecution(),
+      onFinished: (executionId) => {
+        this.egressCounts.delete(executionId);
+        this.afterExecution();
+      },
     };
   }
 

@@ -37,11 +37,14 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
     try {
       let grant: EgressGrant;
       try {
-        grant = await sandboxStub(this.env, tenant, sandboxId).egressGrant();
+        grant = await sandboxStub(this.env, tenant, sandboxId).egressGrant(executionId);
       } catch {
         return deny(record, "The sandbox is no longer running.", "not_running", request.method);
       }
       if (!grant.granted) return deny(record, "This sandbox's fetch capability was revoked.", "not_granted", request.method);
+      if (grant.overLimit !== null) {
+        return deny(record, `This execution has made its ${grant.overLimit} outbound requests (the profile's subRequests limit).`, "subrequest_limit", request.method);
+      }
       return await this.forward(request, grant, record);
     } finally {
       // Hops decided so far; the final response's row is written once its body has been read.

@@ -163,6 +163,20 @@ describe("egress gateway", () => {
     expect(typeof row.bytes).toBe("number");
   });
 
+  it("an execution gets at most the profile's subRequests outbound requests; the next exec starts afresh", async () => {
+    const { id } = await createSandbox(NET);
+    const code = `const statuses = [];
+       for (let i = 0; i < 52; i++) statuses.push((await fetch("https://api.allowed.test/n" + i)).status);
+       statuses`;
+    const out = await exec(id, code);
+    expect(out.status).toBe("ok");
+    expect(out.result.slice(0, 50)).toEqual(Array(50).fill(200));
+    expect(out.result.slice(50)).toEqual([403, 403]);
+    const denied = (await audit(id, 52)).filter((row: any) => row.decision === "denied");
+    expect(denied).toMatchObject([{ detail: "subrequest_limit" }, { detail: "subrequest_limit" }]);
+    expect((await exec(id, `(await fetch("https://api.allowed.test/again")).status`)).result).toBe(200);
+  });
+
   it("revoking fetch with PATCH cuts the network on the next exec", async () => {
     const { id } = await createSandbox({ ...NET, capabilities: [{ name: "files" }, { name: "fetch" }] });
     expect((await exec(id, `(await fetch("https://api.allowed.test/")).status`)).result).toBe(200);
