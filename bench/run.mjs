@@ -244,9 +244,14 @@ function bounds() {
   const spawn = p50("cold", "child_process (node -e)");
   return `## what bounds the missed targets
 
-From the layer breakdown above (same run) and two experiments made while profiling (history
-writes switched off: about 1 ms less per warm exec; 1 vs 5 modules of equal size loaded by the
-bare Worker Loader: no measurable difference). A warm exec over HTTP (${ms(exec)}) is:
+From the layer breakdown above (same run) and experiments made while profiling with the same
+harness (bench/worker.ts): history writes switched off: about 1 ms less per warm exec; 1 vs 5
+modules of equal size: no measurable difference; our budget, console and inspect modules
+replaced by stubs, or the console sink left out: no measurable difference. The one large
+finding was the compatibility date: from 2026-08-04 workerd turns Node compatibility on by
+default, and that alone cost ~3 ms per isolate (10.6 → 7.5 ms mean for our provider, codemode
+6.7 ms). Isolates now load with \`no_nodejs_compat\` unless the code uses Node's APIs.
+A warm exec over HTTP (${ms(exec)}) is:
 
 1. **A fresh isolate per execution: ${ms(inner)}** inside the isolate provider (load, compile,
    run, report). This is the design: nothing of one run survives into the next, so every exec

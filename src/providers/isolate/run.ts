@@ -102,8 +102,10 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
   }
 
   const output = new OutputCollector(limits.outputBytes, request.onOutput);
+  const sources = [context.snippet.code, ...Object.values(workspaceModules).map((m) => m.js ?? "")];
   const worker = loader.load({
     compatibilityDate: ISOLATE_COMPATIBILITY_DATE,
+    compatibilityFlags: sources.some(usesNode) ? ["nodejs_compat"] : ["no_nodejs_compat", "no_nodejs_compat_v2"],
     mainModule: names.main,
     modules: {
       ...workspaceModules,
@@ -161,6 +163,17 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
     disposeQuietly(worker);
   }
 }
+
+/**
+ * Does this code need Node's APIs? Node compatibility is on by default from our compatibility
+ * date and costs about 3 ms per isolate (measured: bench/RESULTS.md), so an isolate gets it only
+ * when its code imports a `node:` module or names a Node global. A false positive costs only time.
+ */
+export function usesNode(source: string): boolean {
+  return NODE_USE.test(source);
+}
+
+const NODE_USE = /["']node:|\b(?:Buffer|process|global|setImmediate|clearImmediate|require)\b/;
 
 /** Asks the isolate to stop; its answer (CPU used) is awaited only briefly, as it may be stuck in a builtin. */
 async function stopIsolate(worker: WorkerStub): Promise<number> {

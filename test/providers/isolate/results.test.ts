@@ -117,6 +117,24 @@ describe("imports of workspace files", () => {
   });
 });
 
+describe("Node APIs", () => {
+  it("node: modules and Node globals work when the code uses them", async () => {
+    const out = await run(`import { createHash } from "node:crypto";\n[createHash("sha256").update("a").digest("hex").slice(0, 8), Buffer.from("hi").toString("base64"), typeof process.env]`);
+    expect(out).toMatchObject({ status: "ok", result: ["ca978112", "aGk=", "object"] });
+  });
+
+  it("a workspace module that uses them turns them on too", async () => {
+    const files = { "b64.js": "export const b64 = (s) => Buffer.from(s).toString('base64');" };
+    const out = await run("import { b64 } from './b64.js'; b64('hi')", { files });
+    expect(out).toMatchObject({ status: "ok", result: "aGk=" });
+  });
+
+  it("code that does not use them loads without Node compatibility (faster)", async () => {
+    const out = await run(`typeof globalThis["Buf" + "fer"]`);
+    expect(out).toMatchObject({ status: "ok", result: "undefined" });
+  });
+});
+
 describe("errors point into the user's code", () => {
   it("a syntax error gives line and column", async () => {
     const out = await run("const a = 1;\nconst b = ;\n");
