@@ -66,9 +66,9 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
 
   private async forward(request: Request, grant: EgressGrant, record: AuditRecorder): Promise<Response> {
     const { tenant } = this.ctx.props;
-    let body: ArrayBuffer | null = request.body ? await request.arrayBuffer() : null;
-    if (body && body.byteLength > MAX_EGRESS_BODY_BYTES) {
-      record({ decision: "denied", method: request.method, detail: "request body too large", bytes: body.byteLength });
+    let body = await readBounded(request, MAX_EGRESS_BODY_BYTES);
+    if (body === TOO_LARGE) {
+      record({ decision: "denied", method: request.method, detail: "request body too large" });
       return problemResponse(new SandboxerError(ErrorCode.payloadTooLarge, `Request bodies to the network are limited to ${MAX_EGRESS_BODY_BYTES} bytes.`));
     }
 
@@ -78,7 +78,8 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
     const secretValue = async (name: string): Promise<string | null> => {
       if (!values.has(name)) {
         const sealed = await registryStub(this.env, tenant).sealedSecret(name);
-        values.set(name, sealed ? await openSecret(this.env, tenant, name, sealed) : null);
+        // A secret that was deleted, or sealed under a key since rotated, is simply not injected.
+        values.set(name, sealed ? await openSecret(this.env, tenant, name, sealed).catch(() => null) : null);
       }
       return values.get(name) ?? null;
     };
@@ -149,6 +150,37 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
       }
     }
   }
+}
+
+const TOO_LARGE = Symbol("too large");
+
+/** The request body, read up to `max` bytes (it must be replayable for 307/308), or TOO_LARGE. */
+async function readBounded(request: Request, max: number): Promise<ArrayBuffer | null | typeof TOO_LARGE> {
+  if (!request.body) return null;
+  if (Number(request.headers.get("content-length") ?? 0) > max) {
+    await request.body.cancel();
+    return TOO_LARGE;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return TOO_LARGE;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out.buffer;
 }
 
 function deny(record: AuditRecorder, detail: string, reason: string, method: string, host?: string): Response {

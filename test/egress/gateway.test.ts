@@ -155,6 +155,23 @@ describe("egress gateway", () => {
     ]);
   });
 
+  it("a 307 re-sends method and body; a 303 turns into a GET without body", async () => {
+    const { id } = await createSandbox(NET);
+    const out = await exec(
+      id,
+      `const post = (status) => fetch("https://api.allowed.test/redirect?status=" + status + "&to=/echo", { method: "POST", body: "payload" }).then((r) => r.json());
+       const [a, b] = [await post(307), await post(303)];
+       [a.method, a.body, b.method, b.body]`,
+    );
+    expect(out.result).toEqual(["POST", "payload", "GET", ""]);
+  });
+
+  it("a request body over 10 MiB is refused with 413, not buffered without bound", async () => {
+    const { id } = await createSandbox(NET);
+    const out = await exec(id, `(await fetch("https://api.allowed.test/echo", { method: "POST", body: "x".repeat(10 * 1024 * 1024 + 1) })).status`);
+    expect(out.result).toBe(413);
+  });
+
   it("a response body the code never reads is still audited, with the bytes delivered", async () => {
     const { id } = await createSandbox(NET);
     expect((await exec(id, `(await fetch("https://api.allowed.test/unread")).status`)).result).toBe(200);
