@@ -21,6 +21,8 @@ export interface ExecutionContext {
   env: (executionId: string) => Record<string, unknown>;
   /** The isolate's network: the egress gateway bound to this execution, or null (none). */
   globalOutbound: (executionId: string) => Fetcher | null;
+  /** Whether the egress gateway refused any of this execution's requests for the subRequests limit. */
+  subrequestsExceeded: (executionId: string) => boolean;
   /** Called in the same turn as the history row's completion (one storage commit for both). */
   onFinished: (executionId: string) => void;
 }
@@ -102,6 +104,14 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
       throw error;
     }
     const result: ExecResult = { ...outcome, executionId, durationMs: outcome.durationMs ?? Date.now() - started };
+    // The gateway refused requests past the limit (403s the code saw); the run itself failed on it.
+    if (ctx.subrequestsExceeded(executionId) && result.error?.name !== "LimitExceeded") {
+      result.status = "error";
+      result.result = null;
+      delete result.resultType;
+      delete result.resultTruncated;
+      result.error = { name: "LimitExceeded", message: `More than ${limits.subRequests} outbound requests in one execution.`, limit: "subrequests" };
+    }
     const hash = await codeHash;
     ctx.history.finish(
       executionId,

@@ -307,6 +307,7 @@ export class SandboxDO extends DurableObject<Env> {
         s.capabilities.some((g) => g.name === "fetch")
           ? this.ctx.exports.EgressGateway({ props: { tenant: s.tenant, sandboxId: s.id, executionId } satisfies CapabilityProps })
           : null,
+      subrequestsExceeded: (executionId) => (this.egressCounts.get(executionId) ?? 0) > s.profile.limits.subRequests,
       onFinished: (executionId) => {
         this.egressCounts.delete(executionId);
         this.afterExecution();

@@ -185,10 +185,12 @@ describe("egress gateway", () => {
     const code = `const statuses = [];
        for (let i = 0; i < 52; i++) statuses.push((await fetch("https://api.allowed.test/n" + i)).status);
        statuses`;
-    const out = await exec(id, code);
-    expect(out.status).toBe("ok");
-    expect(out.result.slice(0, 50)).toEqual(Array(50).fill(200));
-    expect(out.result.slice(50)).toEqual([403, 403]);
+    const out = await exec(id, code + `;\nconsole.log(JSON.stringify(statuses))`);
+    // Each request past the limit is a 403 the code can read; the execution then fails on it.
+    const statuses = JSON.parse(out.stdout);
+    expect(statuses.slice(0, 50)).toEqual(Array(50).fill(200));
+    expect(statuses.slice(50)).toEqual([403, 403]);
+    expect(out).toMatchObject({ status: "error", result: null, error: { name: "LimitExceeded", limit: "subrequests" } });
     const denied = (await audit(id, 52)).filter((row: any) => row.decision === "denied");
     expect(denied).toMatchObject([{ detail: "subrequest_limit" }, { detail: "subrequest_limit" }]);
     expect((await exec(id, `(await fetch("https://api.allowed.test/again")).status`)).result).toBe(200);
