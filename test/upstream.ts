@@ -32,6 +32,9 @@ export async function upstream(request: Request): Promise<Response> {
       return json({ authorized: request.headers.get("authorization") === `Bearer ${SECRET_VALUE}` });
     case "/redirect":
       return new Response(null, { status: Number(url.searchParams.get("status") ?? 302), headers: { location: url.searchParams.get("to") ?? "/" } });
+    case "/leaky-redirect":
+      // A careless API that puts the credential it got into the redirect URL.
+      return new Response(null, { status: 302, headers: { location: `https://img.cdn.test/next?token=${encodeURIComponent((request.headers.get("authorization") ?? "").replace("Bearer ", ""))}` } });
     case "/fail":
       // An error page that quotes the credential it was sent.
       return new Response(`invalid token: ${request.headers.get("authorization")}`, { status: 401 });

@@ -136,6 +136,11 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
       } catch {
         return problemResponse(new SandboxerError(ErrorCode.upstreamFailed, "The upstream sent a redirect to an invalid URL.", { host: decision.host }));
       }
+      // A redirect that carries an injected value in its URL would hand it to the next host.
+      if ([...injected.keys()].some((value) => url.includes(value) || url.includes(encodeURIComponent(value)))) {
+        url = scrubText(url, scrubPairs());
+        return deny(record, "Redirect refused: its URL carries a secret's value.", "secret_in_url", method, new URL(url).hostname);
+      }
       const next = new URL(url);
       if (next.origin !== decision.url.origin) {
         // As browsers do: credentials are not carried to another origin.
@@ -235,5 +240,5 @@ function scrubbed(response: Response, pairs: [string, string][]): Response {
   // The length may change; let the runtime frame the body.
   headers.delete("content-length");
   const body = response.body ? response.body.pipeThrough(scrubStream(pairs)) : null;
-  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+  return new Response(body, { status: response.status, statusText: scrubText(response.statusText, pairs), headers });
 }

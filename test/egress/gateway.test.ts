@@ -266,6 +266,16 @@ describe("secrets by placeholder", () => {
     ]);
   });
 
+  it("a redirect whose URL carries the value is refused, so the value does not travel to another host", async () => {
+    const { id } = await createSandbox(WITH_SECRET);
+    await fetch("https://upstream.log/", { method: "DELETE" });
+    const out = await exec(id, `const r = await fetch("https://api.allowed.test/leaky-redirect", { headers: { authorization: "Bearer " + env.GITHUB_TOKEN } }); [r.status, await r.json()]`);
+    expect(out.result[0]).toBe(403);
+    expect(out.result[1]).toMatchObject({ reason: "secret_in_url" });
+    expect(JSON.stringify(out)).not.toContain(SECRET_VALUE);
+    expect((await upstreamHits()).map((h) => new URL(h.url).hostname)).toEqual(["api.allowed.test"]);
+  });
+
   it("GET /types declares the secret as a placeholder string", async () => {
     const { id } = await createSandbox(WITH_SECRET);
     const text = await (await api("GET", `/v1/sandboxes/${id}/types`)).text();
