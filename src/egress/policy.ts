@@ -92,6 +92,9 @@ export function decideEgress(rawUrl: string, rawMethod: string, allow: NetworkRu
   if (url.username !== "" || url.password !== "") {
     return { allowed: false, reason: "credentials", detail: "URLs with user:password@ are refused.", host, method };
   }
+  if (host.split(".").some((label) => label === "")) {
+    return { allowed: false, reason: "invalid_url", detail: `'${host}' has an empty label.`, host, method };
+  }
   if (isIpLiteral(host)) {
     return { allowed: false, reason: "ip_literal", detail: `IP address hosts (${host}) are refused; use a host name.`, host, method };
   }
@@ -99,6 +102,7 @@ export function decideEgress(rawUrl: string, rawMethod: string, allow: NetworkRu
     return { allowed: false, reason: "internal_host", detail: `'${host}' is a local, private or metadata host.`, host, method };
   }
   const port = url.port === "" ? defaultPort(url.protocol) : Number(url.port);
+  if (port === 0) return { allowed: false, reason: "invalid_url", detail: "Port 0 cannot be reached.", host, method };
   const inSandbox = allow.some((rule) => ruleMatches(rule, host, port, method));
   const inProfile = profileAllow.some((rule) => ruleMatches(rule, host, port, method));
   if (!inSandbox || !inProfile) {

@@ -39,6 +39,10 @@ describe("egress policy: allow rules", () => {
     expect(reason("https://api.test.com/", allow, "POST")).toBe("not_allowed");
   });
 
+  it("full-width letters normalise to the host they spell (IDNA mapping)", () => {
+    expect(reason("https://\uff41llowed.com/")).toBe("allowed");
+  });
+
   it("a Cyrillic look-alike is a different (punycode) host", () => {
     // "аllowed.com" with a Cyrillic а (U+0430).
     const d = decide("https://\u0430llowed.com/", [{ host: "allowed.com" }]);
@@ -83,6 +87,9 @@ describe("egress policy: always denied, whatever the allowlist", () => {
     ["ws://allowed.com/", "scheme"],
     ["data:text/plain,hi", "scheme"],
     ["not a url", "invalid_url"],
+    ["https://.example.com/", "invalid_url"],
+    ["https://a..example.com/", "invalid_url"],
+    ["https://allowed.com:0/", "invalid_url"],
   ])("%s → %s", (url, expected) => {
     expect(reason(url, everything)).toBe(expected);
   });
