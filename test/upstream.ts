@@ -35,6 +35,14 @@ export async function upstream(request: Request): Promise<Response> {
     case "/leaky-redirect":
       // A careless API that puts the credential it got into the redirect URL.
       return new Response(null, { status: 302, headers: { location: `https://img.cdn.test/next?token=${encodeURIComponent((request.headers.get("authorization") ?? "").replace("Bearer ", ""))}` } });
+    case "/gzip-echo": {
+      // The same echo, gzip-compressed on the wire, as most real APIs answer.
+      const body = new Blob([JSON.stringify({ authorization: request.headers.get("authorization") })]).stream().pipeThrough(new CompressionStream("gzip"));
+      return new Response(body, { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+    }
+    case "/br-echo":
+      // Bytes the gateway cannot decode, labelled as brotli (an upstream that ignores accept-encoding).
+      return new Response(new Uint8Array([0x0b, 0x02, 0x80, request.headers.get("authorization")?.length ?? 0]), { headers: { "content-encoding": "br" } });
     case "/fail":
       // An error page that quotes the credential it was sent.
       return new Response(`invalid token: ${request.headers.get("authorization")}`, { status: 401 });

@@ -105,6 +105,8 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
         }
         outgoing.set(name, next);
       }
+      // What comes back must be scrubbable: ask for it uncompressed (see `scrubbed`).
+      if (injected.size > 0) outgoing.set("accept-encoding", "identity");
 
       let response: Response;
       try {
@@ -120,7 +122,18 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
       const location = response.headers.get("location");
       if (!REDIRECTS.has(response.status) || location === null) {
         const entry = { decision: "allowed", host: decision.host, method, status: response.status } as const;
-        return withByteCount(scrubbed(response, scrubPairs()), (bytes) => {
+        let delivered: Response;
+        try {
+          delivered = await scrubbed(response, scrubPairs());
+        } catch (error) {
+          if (!(error instanceof UnscrubbableEncoding)) throw error;
+          await response.body?.cancel();
+          record({ decision: "denied", host: decision.host, method, status: response.status, detail: `unscrubbable content-encoding ${error.encoding}` });
+          return problemResponse(
+            new SandboxerError(ErrorCode.upstreamFailed, `The response from ${decision.host} is ${error.encoding}-encoded, which cannot be checked for the secret it was sent; it was withheld.`, { host: decision.host }),
+          );
+        }
+        return withByteCount(delivered, (bytes) => {
           record({ ...entry, bytes });
           this.ctx.waitUntil(this.flush());
         });
@@ -232,13 +245,55 @@ function withByteCount(response: Response, done: (bytes: number) => void): Respo
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
-/** The response with every injected secret value replaced by its placeholder, in headers and body. */
-function scrubbed(response: Response, pairs: [string, string][]): Response {
+class UnscrubbableEncoding extends Error {
+  constructor(readonly encoding: string) {
+    super(encoding);
+  }
+}
+
+/**
+ * The response with every injected secret value replaced by its placeholder, in headers, status
+ * text and body. A compressed body is decompressed first (a scrubber cannot see into gzip), so
+ * what the code gets has no content-encoding; an encoding we cannot decode is refused.
+ */
+async function scrubbed(response: Response, pairs: [string, string][]): Promise<Response> {
   if (pairs.length === 0) return response;
+  const encoding = (response.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  const format = encoding === "identity" || encoding === "" ? null : encoding === "gzip" || encoding === "x-gzip" ? "gzip" : encoding === "deflate" ? "deflate" : undefined;
+  if (format === undefined) throw new UnscrubbableEncoding(encoding);
   const headers = new Headers();
   for (const [name, value] of response.headers) headers.append(name, scrubText(value, pairs));
-  // The length may change; let the runtime frame the body.
+  // The length and encoding change; let the runtime frame the body.
   headers.delete("content-length");
-  const body = response.body ? response.body.pipeThrough(scrubStream(pairs)) : null;
-  return new Response(body, { status: response.status, statusText: scrubText(response.statusText, pairs), headers });
+  headers.delete("content-encoding");
+  const init = { status: response.status, statusText: scrubText(response.statusText, pairs), headers };
+  if (!response.body) return new Response(null, init);
+  const plain = format ? await decodedIfCompressed(response.body, format) : response.body;
+  return new Response(plain.pipeThrough(scrubStream(pairs)), init);
+}
+
+/**
+ * The body decoded, if its first bytes show it is still compressed: the runtime may already have
+ * decoded it (Cloudflare's fetch does for gzip) while keeping the Content-Encoding header.
+ */
+async function decodedIfCompressed(body: ReadableStream<Uint8Array>, format: "gzip" | "deflate"): Promise<ReadableStream<Uint8Array>> {
+  const reader = body.getReader();
+  const first = await reader.read();
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (first.value) controller.enqueue(first.value);
+      if (first.done) controller.close();
+    },
+    async pull(controller) {
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  const head = first.value ?? new Uint8Array(0);
+  const compressed =
+    head.length >= 2 &&
+    (format === "gzip" ? head[0] === 0x1f && head[1] === 0x8b : (head[0]! & 0x0f) === 8 && ((head[0]! << 8) | head[1]!) % 31 === 0);
+  return compressed ? stream.pipeThrough(new DecompressionStream(format) as unknown as TransformStream<Uint8Array, Uint8Array>) : stream;
 }

@@ -247,6 +247,31 @@ describe("secrets by placeholder", () => {
     }
   });
 
+  it("a compressed response is decompressed and scrubbed (a scrubber cannot see into gzip)", async () => {
+    const { id } = await createSandbox(WITH_SECRET);
+    const out = await exec(
+      id,
+      `const r = await fetch("https://api.allowed.test/gzip-echo", { headers: { authorization: "Bearer " + env.GITHUB_TOKEN } });
+       const raw = new Uint8Array(await r.arrayBuffer());
+       // Even code that decompresses the bytes itself finds only the placeholder.
+       const text = raw[0] === 0x1f ? await new Response(new Blob([raw]).stream().pipeThrough(new DecompressionStream("gzip"))).text() : new TextDecoder().decode(raw);
+       [r.headers.get("content-encoding"), JSON.parse(text)]`,
+    );
+    expect(out.status, JSON.stringify(out.error)).toBe("ok");
+    expect(out.result[0]).toBeNull();
+    expect(out.result[1].authorization).toMatch(/^Bearer sbx_placeholder_/);
+    expect(JSON.stringify(out)).not.toContain(SECRET_VALUE);
+    // The gateway asked for an uncompressed answer in the first place.
+    expect((await upstreamHits()).at(-1)!.headers["accept-encoding"]).toBe("identity");
+  });
+
+  it("a response in an encoding the gateway cannot decode is withheld when a secret was sent", async () => {
+    const { id } = await createSandbox(WITH_SECRET);
+    const out = await exec(id, `const r = await fetch("https://api.allowed.test/br-echo", { headers: { authorization: "Bearer " + env.GITHUB_TOKEN } }); [r.status, (await r.json()).code]`);
+    expect(out.result).toEqual([502, "upstream_failed"]);
+    expect((await audit(id)).at(-1)).toMatchObject({ decision: "denied", detail: "unscrubbable content-encoding br" });
+  });
+
   it("a request to any other allowed host gets the placeholder removed, not the value", async () => {
     const { id } = await createSandbox(WITH_SECRET);
     await fetch("https://upstream.log/", { method: "DELETE" });
