@@ -42,6 +42,10 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
         return deny(record, "The sandbox is no longer running.", "not_running", request.method);
       }
       if (!grant.granted) return deny(record, "This sandbox's fetch capability was revoked.", "not_granted", request.method);
+      if (request.headers.get("upgrade") !== null) {
+        // A WebSocket's messages could not be checked or scrubbed.
+        return deny(record, "Protocol upgrades (WebSocket) are not proxied.", "upgrade", request.method, safeHost(request.url));
+      }
       if (grant.overLimit !== null) {
         return deny(record, `This execution has made its ${grant.overLimit} outbound requests (the profile's subRequests limit).`, "subrequest_limit", request.method);
       }
@@ -50,6 +54,17 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
       // Hops decided so far; the final response's row is written once its body has been read.
       await this.flush();
     }
+  }
+
+  /**
+   * Raw TCP (`connect()` from the sandbox) lands here too, since the gateway is the isolate's
+   * whole outbound. Nothing can be checked or scrubbed in a byte stream: it is closed at once.
+   */
+  override async connect(socket: Socket): Promise<void> {
+    const { executionId } = this.ctx.props;
+    this.pending.push({ ts: new Date().toISOString(), kind: "egress", action: "connect", decision: "denied", detail: "raw TCP is not proxied", ...(executionId ? { executionId } : {}) });
+    await socket.close().catch(() => undefined);
+    await this.flush();
   }
 
   /** Audit rows not yet written to the sandbox. */
@@ -167,6 +182,14 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
         for (const name of ["content-type", "content-length", "content-encoding"]) headers.delete(name);
       }
     }
+  }
+}
+
+function safeHost(url: string): string | undefined {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
   }
 }
 

@@ -134,6 +134,28 @@ describe("egress gateway", () => {
     expect((await audit(id)).at(-1)).toMatchObject({ decision: "denied", detail: reason });
   });
 
+  it("WebSocket upgrades and raw TCP connect() stay unavailable even with egress", async () => {
+    const { id } = await createSandbox(NET);
+    const ws = await exec(id, `const r = await fetch("https://api.allowed.test/ws", { headers: { upgrade: "websocket" } }); [r.status, (await r.json()).reason]`);
+    expect(ws.result).toEqual([403, "upgrade"]);
+    // Whatever connect() reports, no byte goes out or comes back: the gateway closes the socket.
+    const tcp = await exec(
+      id,
+      `import { connect } from 'cloudflare:sockets';
+       let r;
+       try {
+         const s = connect('api.allowed.test:80');
+         const w = s.writable.getWriter();
+         await w.write(new TextEncoder().encode("GET / HTTP/1.0\\r\\nHost: api.allowed.test\\r\\n\\r\\n"));
+         const { done, value } = await s.readable.getReader().read();
+         r = done ? 'closed' : 'data: ' + new TextDecoder().decode(value);
+       } catch { r = 'blocked' }
+       r`,
+    );
+    expect(["closed", "blocked"]).toContain(tcp.result);
+    expect((await audit(id)).some((row: any) => row.action === "connect" && row.decision === "denied")).toBe(true);
+  });
+
   it("a trailing-dot host is the same host", async () => {
     const { id } = await createSandbox(NET);
     expect((await exec(id, `(await fetch("https://api.allowed.test./x")).status`)).result).toBe(200);
