@@ -111,6 +111,8 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
 
       const outgoing = new Headers();
       for (const [name, value] of headers) {
+        // The host is the one just decided on, never one the code names in a header.
+        if (name === "host") continue;
         let next = value;
         for (const binding of grant.secrets) {
           if (!next.includes(binding.placeholder)) continue;
