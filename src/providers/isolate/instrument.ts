@@ -28,62 +28,42 @@ export function randomIdentifier(): string {
  * contains a line break, so every line keeps its number.
  */
 export function insertChecks(program: Program, edits: MagicString, check: string): void {
-  // Openings go on the right of their index in pre-order (outer first), closings on the left in
-  // post-order (inner first): at any index, whatever ends there closes before whatever starts
-  // there opens, and nested insertions come out properly nested.
+  // One pre-order pass. Openings are appended on the right of their index (outer first);
+  // closings are prepended on the left of theirs, so an inner closing lands before an outer one
+  // at the same index, and left-side text always precedes right-side text: whatever ends at an
+  // index closes before whatever starts there opens, and insertions come out properly nested.
   const call = `${check}();`;
-  walk(
-    program,
-    (node) => {
-      switch (node.type) {
-        case "ForStatement":
-        case "ForInStatement":
-        case "ForOfStatement":
-        case "WhileStatement":
-        case "DoWhileStatement":
-          if (node.body.type === "BlockStatement") edits.appendRight(node.body.start + 1, call);
-          else edits.appendRight(node.body.start, `{${call}`);
-          break;
-        case "FunctionDeclaration":
-        case "FunctionExpression":
-        case "ArrowFunctionExpression":
-          if (node.body.type === "BlockStatement") edits.appendRight(afterDirectives(node.body), call);
-          else edits.appendRight(node.body.start, `(${check}(), `);
-          break;
-        case "PropertyDefinition":
-          if (node.value && !namesItsValue(node.value)) edits.appendRight(node.value.start, `(${check}(), `);
-          break;
-        case "StaticBlock":
-          if (node.body[0]) edits.appendRight(node.body[0].start, call);
-          break;
-        case "AwaitExpression":
-          edits.appendRight(node.start, `${check}(`);
-          break;
-      }
-    },
-    (node) => {
-      switch (node.type) {
-        case "ForStatement":
-        case "ForInStatement":
-        case "ForOfStatement":
-        case "WhileStatement":
-        case "DoWhileStatement":
-          if (node.body.type !== "BlockStatement") edits.appendLeft(node.body.end, "}");
-          break;
-        case "FunctionDeclaration":
-        case "FunctionExpression":
-        case "ArrowFunctionExpression":
-          if (node.body.type !== "BlockStatement") edits.appendLeft(node.body.end, ")");
-          break;
-        case "PropertyDefinition":
-          if (node.value && !namesItsValue(node.value)) edits.appendLeft(node.value.end, ")");
-          break;
-        case "AwaitExpression":
-          edits.appendLeft(node.end, ")");
-          break;
-      }
-    },
-  );
+  const wrap = (start: number, end: number, open: string, close: string) => {
+    edits.appendRight(start, open);
+    edits.prependLeft(end, close);
+  };
+  walk(program, (node) => {
+    switch (node.type) {
+      case "ForStatement":
+      case "ForInStatement":
+      case "ForOfStatement":
+      case "WhileStatement":
+      case "DoWhileStatement":
+        if (node.body.type === "BlockStatement") edits.appendRight(node.body.start + 1, call);
+        else wrap(node.body.start, node.body.end, `{${call}`, "}");
+        break;
+      case "FunctionDeclaration":
+      case "FunctionExpression":
+      case "ArrowFunctionExpression":
+        if (node.body.type === "BlockStatement") edits.appendRight(afterDirectives(node.body), call);
+        else wrap(node.body.start, node.body.end, `(${check}(), `, ")");
+        break;
+      case "PropertyDefinition":
+        if (node.value && !namesItsValue(node.value)) wrap(node.value.start, node.value.end, `(${check}(), `, ")");
+        break;
+      case "StaticBlock":
+        if (node.body[0]) edits.appendRight(node.body[0].start, call);
+        break;
+      case "AwaitExpression":
+        wrap(node.start, node.end, `${check}(`, ")");
+        break;
+    }
+  });
 }
 
 /**
