@@ -32,8 +32,7 @@ type AuditRecorder = (entry: Omit<AuditEntry, "ts" | "kind" | "action" | "execut
 export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
   override async fetch(request: Request): Promise<Response> {
     const { tenant, sandboxId, executionId } = this.ctx.props;
-    const record: AuditRecorder = (entry) =>
-      void this.pending.push({ ts: new Date().toISOString(), kind: "egress", action: "fetch", ...(executionId ? { executionId } : {}), ...entry });
+    const record: AuditRecorder = (entry) => this.audit("fetch", entry);
     try {
       let grant: EgressGrant;
       try {
@@ -61,14 +60,18 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
    * whole outbound. Nothing can be checked or scrubbed in a byte stream: it is closed at once.
    */
   override async connect(socket: Socket): Promise<void> {
-    const { executionId } = this.ctx.props;
-    this.pending.push({ ts: new Date().toISOString(), kind: "egress", action: "connect", decision: "denied", detail: "raw TCP is not proxied", ...(executionId ? { executionId } : {}) });
+    this.audit("connect", { decision: "denied", detail: "raw TCP is not proxied" });
     await socket.close().catch(() => undefined);
     await this.flush();
   }
 
   /** Audit rows not yet written to the sandbox. */
   private pending: AuditEntry[] = [];
+
+  private audit(action: "fetch" | "connect", entry: Parameters<AuditRecorder>[0]): void {
+    const { executionId } = this.ctx.props;
+    this.pending.push({ ts: new Date().toISOString(), kind: "egress", action, ...(executionId ? { executionId } : {}), ...entry });
+  }
 
   private async flush(): Promise<void> {
     const entries = this.pending.splice(0);
@@ -98,7 +101,7 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
       }
       return values.get(name) ?? null;
     };
-    const scrubPairs = () => [...injected].map(([value, placeholder]) => [value, placeholder] as [string, string]);
+    const scrubPairs = () => [...injected];
 
     let url = request.url;
     let method = request.method;
@@ -231,42 +234,57 @@ function deny(record: AuditRecorder, detail: string, reason: string, method: str
   return problemResponse(new SandboxerError(ErrorCode.egressDenied, detail, { reason, ...(host ? { host } : {}) }));
 }
 
+/**
+ * A stream over `reader`, beginning with a chunk already read from it (`first`), that reports
+ * each chunk and, once, its end: read to the end, failed or cancelled.
+ */
+function readerStream(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  options: { first?: ReadableStreamReadResult<Uint8Array>; onChunk?: (chunk: Uint8Array) => void; onEnd?: () => void } = {},
+): ReadableStream<Uint8Array> {
+  let ended = false;
+  const end = () => {
+    if (!ended) {
+      ended = true;
+      options.onEnd?.();
+    }
+  };
+  const deliver = (result: ReadableStreamReadResult<Uint8Array>, controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (result.done) {
+      end();
+      controller.close();
+    } else {
+      options.onChunk?.(result.value);
+      controller.enqueue(result.value);
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (options.first) deliver(options.first, controller);
+    },
+    async pull(controller) {
+      try {
+        deliver(await reader.read(), controller);
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  });
+}
+
 /** The response, with `done(bytes)` called once its body has been read to the end, cancelled or failed. */
 function withByteCount(response: Response, done: (bytes: number) => void): Response {
   if (!response.body) {
     done(0);
     return response;
   }
-  const reader = response.body.getReader();
   let bytes = 0;
-  let reported = false;
-  const report = () => {
-    if (!reported) {
-      reported = true;
-      done(bytes);
-    }
-  };
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done: finished, value } = await reader.read();
-        if (finished) {
-          report();
-          controller.close();
-        } else {
-          bytes += value.byteLength;
-          controller.enqueue(value);
-        }
-      } catch (error) {
-        report();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      report();
-      return reader.cancel(reason);
-    },
-  });
+  const body = readerStream(response.body.getReader(), { onChunk: (chunk) => (bytes += chunk.byteLength), onEnd: () => done(bytes) });
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
@@ -304,18 +322,7 @@ async function scrubbed(response: Response, pairs: [string, string][]): Promise<
 async function decodedIfCompressed(body: ReadableStream<Uint8Array>, format: "gzip" | "deflate"): Promise<ReadableStream<Uint8Array>> {
   const reader = body.getReader();
   const first = await reader.read();
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (first.value) controller.enqueue(first.value);
-      if (first.done) controller.close();
-    },
-    async pull(controller) {
-      const next = await reader.read();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
+  const stream = readerStream(reader, { first });
   const head = first.value ?? new Uint8Array(0);
   const compressed =
     head.length >= 2 &&

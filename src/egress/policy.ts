@@ -18,6 +18,11 @@ export type DenyReason = "invalid_url" | "scheme" | "credentials" | "ip_literal"
 const INTERNAL_NAMES = new Set(["localhost", "metadata", "metadata.google.internal", "instance-data", "metadata.azure.com"]);
 const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".in-addr.arpa", ".ip6.arpa"];
 
+/** A parsed URL's hostname in the form hosts are compared in: lower case, no trailing dot. */
+function canonical(hostname: string): string {
+  return hostname.replace(/\.+$/, "").toLowerCase();
+}
+
 /** Lower case, no trailing dot, punycode: the form hosts are compared in. Null if not a valid host. */
 export function normaliseHost(host: string): string | null {
   const trimmed = host.trim();
@@ -29,7 +34,7 @@ export function normaliseHost(host: string): string | null {
     return null;
   }
   if (parsed.port !== "") return null;
-  return parsed.hostname.replace(/\.+$/, "").toLowerCase() || null;
+  return canonical(parsed.hostname) || null;
 }
 
 /** A rule's host: `*` (profiles only: any public host), `*.suffix`, or an exact host. */
@@ -88,7 +93,7 @@ export function decideEgress(rawUrl: string, rawMethod: string, allow: NetworkRu
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     return { allowed: false, reason: "scheme", detail: `Only http and https are allowed, not ${url.protocol.slice(0, -1)}.`, method };
   }
-  const host = url.hostname.replace(/\.+$/, "").toLowerCase();
+  const host = canonical(url.hostname);
   if (url.username !== "" || url.password !== "") {
     return { allowed: false, reason: "credentials", detail: "URLs with user:password@ are refused.", host, method };
   }
