@@ -2,7 +2,7 @@ import { bodyLimit } from "hono/body-limit";
 import { ErrorCode, SandboxerError } from "../errors";
 import { createApp } from "./app";
 import { requireTenant } from "./auth";
-import { renderDocsPage } from "./docs";
+import { mountDocs } from "./docs";
 import { inspect } from "./inspect";
 import { exec } from "./exec";
 import { files } from "./files";
@@ -22,7 +22,7 @@ export function buildApi() {
 
   app.get("/healthz", (c) => c.json({ ok: true, version: c.env.SANDBOXER_VERSION }));
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument(c.env.SANDBOXER_VERSION)));
-  app.get("/docs", (c) => c.html(renderDocsPage(openApiDocument(c.env.SANDBOXER_VERSION))));
+  mountDocs(app);
 
   app.use("/v1/*", requireTenant);
   app.use(

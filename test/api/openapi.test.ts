@@ -33,12 +33,27 @@ describe("OpenAPI and docs", () => {
     expect(doc.components.schemas.Problem).toBeDefined();
   });
 
-  it("the docs page is HTML that names every route", async () => {
+  it("the docs page renders the document with a renderer served by this Worker, not a CDN", async () => {
     const res = await api("GET", "/docs", { as: null });
     expect(res.headers.get("content-type")).toContain("text/html");
     const html = await res.text();
-    expect(html).toContain("/v1/sandboxes/{id}/keepalive");
-    expect(html).toContain("/v1/sandboxes/{id}/files/{path}");
+    expect(html).toContain('src="/docs/scalar.js"');
+    expect(html).toContain('"url":"/v1/openapi.json"');
+    // Nothing on the page points off this origin.
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    const script = await api("GET", "/docs/scalar.js", { as: null });
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toContain("text/javascript");
+    expect((await script.text()).length).toBeGreaterThan(100_000);
+    const etag = script.headers.get("etag")!;
+    expect((await api("GET", "/docs/scalar.js", { as: null, headers: { "If-None-Match": etag } })).status).toBe(304);
+  });
+
+  it("the root page points to the reference, the dashboard and the document", async () => {
+    const res = await api("GET", "/", { as: null });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    for (const link of ['href="/docs"', 'href="/dashboard"', 'href="/v1/openapi.json"']) expect(html).toContain(link);
   });
 });
 
