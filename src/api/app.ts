@@ -1,5 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { validationError } from "./problem";
+import type { Context } from "hono";
+import { operations, type Operations } from "../operations";
+import { validationError } from "../operations/validate";
 
 export type AppEnv = { Bindings: Env; Variables: { tenant: string } };
 
@@ -10,4 +12,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
       if (!result.success) throw validationError(result.error, result.target === "json" ? "body" : result.target);
     },
   });
+}
+
+/** The operations of the request's authenticated tenant: what every route handler calls. */
+export function ops(c: Context<AppEnv>): Operations {
+  return operations(c.env, c.get("tenant"));
 }

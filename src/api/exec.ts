@@ -1,10 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { SandboxIdParam } from "../schemas/common";
 import { ExecRequest, ExecResult } from "../schemas/exec";
-import { ExecutionPage } from "../schemas/executions";
-import { createApp } from "./app";
+import { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
+import { createApp, ops } from "./app";
 import { COMMON_ERRORS, json, problem } from "./responses";
-import { sandboxStub } from "./stubs";
 
 export const exec = createApp();
 
@@ -34,17 +33,17 @@ const execRoute = createRoute({
 });
 
 exec.openapi(execRoute, async (c) => {
-  const stub = sandboxStub(c.env, c.get("tenant"), c.req.valid("param").id);
+  const id = c.req.valid("param").id;
   const request = c.req.valid("json");
   if ((c.req.header("Accept") ?? "").includes("text/event-stream")) {
-    const stream = await stub.execStream(request);
+    const stream = await ops(c).execStream(id, request);
     return c.body(stream, 200, {
       "Content-Type": "text/event-stream; charset=utf-8",
       "Cache-Control": "no-cache, no-transform",
       "X-Accel-Buffering": "no",
     });
   }
-  return c.json(await stub.exec(request), 200);
+  return c.json(await ops(c).exec(id, request), 200);
 });
 
 const listExecutions = createRoute({
@@ -54,16 +53,11 @@ const listExecutions = createRoute({
   description: "Newest first: code hash, status, duration, CPU used, timestamps; outputs for an hour after each finished.",
   request: {
     params: SandboxIdParam,
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).default(50),
-      cursor: z.string().max(64).optional(),
-    }),
+    query: ExecutionsQuery,
   },
   responses: { 200: json(ExecutionPage, "A page of executions"), ...COMMON_ERRORS },
 });
 
 exec.openapi(listExecutions, async (c) => {
-  const { limit, cursor } = c.req.valid("query");
-  const page = await sandboxStub(c.env, c.get("tenant"), c.req.valid("param").id).listExecutions(limit, cursor);
-  return c.json(page, 200);
+  return c.json(await ops(c).executions(c.req.valid("param").id, c.req.valid("query")), 200);
 });

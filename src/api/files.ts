@@ -2,11 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ErrorCode, SandboxerError } from "../errors";
 import { SandboxIdParam } from "../schemas/common";
-import { FileEntry, FileList } from "../schemas/files";
-import { normaliseWorkspacePath, normaliseWorkspacePrefix } from "../workspace/paths";
-import { createApp, type AppEnv } from "./app";
+import { FileEntry, FileList, FilesQuery } from "../schemas/files";
+import { createApp, ops, type AppEnv } from "./app";
 import { COMMON_ERRORS, json, problem } from "./responses";
-import { sandboxStub } from "./stubs";
 
 /** The sandbox workspace over HTTP: raw bodies in and out, paths after `/files/`. */
 export const files = createApp();
@@ -17,20 +15,19 @@ const listFiles = createRoute({
   summary: "List workspace files",
   request: {
     params: SandboxIdParam,
-    query: z.object({ prefix: z.string().max(1024).optional().openapi({ example: "src/" }) }),
+    query: FilesQuery,
   },
   responses: { 200: json(FileList, "Files, sorted by path"), ...COMMON_ERRORS, 410: problem("The sandbox is stopped") },
 });
 
 files.openapi(listFiles, async (c) => {
-  const prefix = normaliseWorkspacePrefix(c.req.valid("query").prefix);
-  return c.json(await sandboxStub(c.env, c.get("tenant"), c.req.valid("param").id).listFiles(prefix), 200);
+  return c.json(await ops(c).listFiles(c.req.valid("param").id, c.req.valid("query").prefix), 200);
 });
 
 /**
  * The file path is everything after `/files/`, percent-decoded, and may contain
  * slashes, which OpenAPI path parameters cannot express; the routes are registered
- * with Hono's wildcard and documented by hand below.
+ * with Hono's wildcard and documented by hand below. Normalised by the operation.
  */
 function filePath(c: Context<AppEnv>): string {
   const pathname = new URL(c.req.url).pathname;
@@ -44,7 +41,7 @@ function filePath(c: Context<AppEnv>): string {
       errors: [{ path: "path", message: "invalid percent-encoding" }],
     });
   }
-  return normaliseWorkspacePath(decoded);
+  return decoded;
 }
 
 const FILE_ROUTE = "/v1/sandboxes/:id/files/*";
@@ -61,16 +58,14 @@ function contentTypeOf(path: string): string {
 }
 
 files.put(FILE_ROUTE, async (c) => {
-  const path = filePath(c);
-  const entry = await sandboxStub(c.env, c.get("tenant"), c.req.param("id")).putFile(path, await c.req.arrayBuffer());
+  const entry = await ops(c).writeFile(c.req.param("id"), filePath(c), await c.req.arrayBuffer());
   return c.json(entry, 201);
 });
 
 files.get(FILE_ROUTE, async (c) => {
-  const path = filePath(c);
-  const { entry, data } = await sandboxStub(c.env, c.get("tenant"), c.req.param("id")).getFile(path);
+  const { entry, data } = await ops(c).readFile(c.req.param("id"), filePath(c));
   return c.body(data as Uint8Array<ArrayBuffer>, 200, {
-    "Content-Type": contentTypeOf(path),
+    "Content-Type": contentTypeOf(entry.path),
     "Content-Length": String(entry.size),
     "Last-Modified": new Date(entry.updatedAt).toUTCString(),
     // Never let a browser render workspace content as a page of our origin.
@@ -80,7 +75,7 @@ files.get(FILE_ROUTE, async (c) => {
 });
 
 files.delete(FILE_ROUTE, async (c) => {
-  await sandboxStub(c.env, c.get("tenant"), c.req.param("id")).deleteFile(filePath(c));
+  await ops(c).deleteFile(c.req.param("id"), filePath(c));
   return c.body(null, 204);
 });
 

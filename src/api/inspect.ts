@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { AuditPage } from "../schemas/audit";
+import { AuditPage, AuditQuery } from "../schemas/audit";
 import { SandboxIdParam } from "../schemas/common";
-import { createApp } from "./app";
+import { createApp, ops } from "./app";
 import { COMMON_ERRORS, json } from "./responses";
-import { sandboxStub } from "./stubs";
 
 /** What a sandbox did and what its code can see: the audit log and the env declarations. */
 export const inspect = createApp();
@@ -15,17 +14,13 @@ const listAudit = createRoute({
   description: "Every capability call and egress decision (allowed or denied, host, method, status, bytes), oldest first. Kept until the sandbox is purged.",
   request: {
     params: SandboxIdParam,
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
-      cursor: z.string().max(64).optional(),
-    }),
+    query: AuditQuery,
   },
   responses: { 200: json(AuditPage, "A page of audit entries"), ...COMMON_ERRORS },
 });
 
 inspect.openapi(listAudit, async (c) => {
-  const { limit, cursor } = c.req.valid("query");
-  return c.json(await sandboxStub(c.env, c.get("tenant"), c.req.valid("param").id).listAudit(limit, cursor), 200);
+  return c.json(await ops(c).audit(c.req.valid("param").id, c.req.valid("query")), 200);
 });
 
 const types = createRoute({
@@ -41,6 +36,6 @@ const types = createRoute({
 });
 
 inspect.openapi(types, async (c) => {
-  const text = await sandboxStub(c.env, c.get("tenant"), c.req.valid("param").id).typeDeclarations();
+  const text = await ops(c).types(c.req.valid("param").id);
   return c.text(text, 200, { "Content-Type": "text/plain; charset=utf-8" });
 });

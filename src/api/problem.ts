@@ -1,6 +1,5 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { ZodError } from "zod";
 import { ERROR_STATUS, ErrorCode, SandboxerError } from "../errors";
 
 export const PROBLEM_TYPE_BASE = "https://sand-boxer.dev/errors/";
@@ -24,16 +23,6 @@ export function problemResponse(error: SandboxerError, headers: Record<string, s
     status,
     headers: { "Content-Type": "application/problem+json", ...extraHeaders },
   });
-}
-
-/** Every zod issue, with its dotted path, so a client can fix all fields at once. */
-export function validationError(error: ZodError, where: string): SandboxerError {
-  const errors = error.issues.map((issue) => ({
-    path: [where, ...issue.path.map(String)].filter(Boolean).join("."),
-    message: issue.message,
-  }));
-  const detail = `The request ${where} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`;
-  return new SandboxerError(ErrorCode.validationFailed, detail, { errors });
 }
 
 /** Maps anything thrown to a SandboxerError: ours (also across RPC), Hono's, or an unexpected one. */

@@ -1,12 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { planCreate } from "../../durable-objects/sandbox/lifecycle";
 import { ErrorCode, SandboxerError } from "../errors";
-import { newSandboxId, sha256Hex } from "../ids";
 import { SandboxIdParam } from "../schemas/common";
 import { CreateSandboxBody, ListSandboxesQuery, PatchSandboxBody, SandboxList, SandboxRecord } from "../schemas/sandbox";
-import { createApp } from "./app";
+import { createApp, ops } from "./app";
 import { COMMON_ERRORS, json, problem } from "./responses";
-import { registryStub, sandboxStub } from "./stubs";
 
 export const sandboxes = createApp();
 
@@ -33,41 +30,9 @@ const createSandbox = createRoute({
 });
 
 sandboxes.openapi(createSandbox, async (c) => {
-  const body = c.req.valid("json");
-  const tenant = c.get("tenant");
-  const id = newSandboxId();
-  const initial = planCreate(body, tenant, id, Date.now());
-  const bound = Object.entries(initial.secrets ?? {});
-  if (bound.length > 0) {
-    const missing = new Set(await registryStub(c.env, tenant).missingSecrets([...new Set(bound.map(([, b]) => b.secret))]));
-    if (missing.size > 0) {
-      throw new SandboxerError(ErrorCode.validationFailed, `No such secret: ${[...missing].join(", ")}. Store it first with PUT /v1/secrets/{name}.`, {
-        errors: bound.filter(([, b]) => missing.has(b.secret)).map(([name]) => ({ path: `secrets.${name}.secret`, message: "no such secret" })),
-      });
-    }
-  }
-  const key = c.req.valid("header")["idempotency-key"];
-  if (key) {
-    const claim = await registryStub(c.env, tenant).claimIdempotencyKey(key, await sha256Hex(JSON.stringify(body)), id);
-    if (claim.outcome === "conflict") {
-      throw new SandboxerError(
-        ErrorCode.idempotencyConflict,
-        "This Idempotency-Key was already used with a different request body within the last 24 hours.",
-      );
-    }
-    if (claim.outcome === "replay") {
-      const record = await sandboxStub(c.env, tenant, claim.sandboxId).describe();
-      return c.json(record, 200, { Location: `/v1/sandboxes/${record.id}`, ETag: record.etag, "Idempotent-Replayed": "true" });
-    }
-  }
-  let record: SandboxRecord;
-  try {
-    record = await sandboxStub(c.env, tenant, id).create(initial);
-  } catch (error) {
-    if (key) await registryStub(c.env, tenant).releaseIdempotencyKey(key, id);
-    throw error;
-  }
-  return c.json(record, 201, { Location: `/v1/sandboxes/${record.id}`, ETag: record.etag });
+  const { sandbox, replayed } = await ops(c).create(c.req.valid("json"), { idempotencyKey: c.req.valid("header")["idempotency-key"] });
+  const headers: Record<string, string> = { Location: `/v1/sandboxes/${sandbox.id}`, ETag: sandbox.etag };
+  return replayed ? c.json(sandbox, 200, { ...headers, "Idempotent-Replayed": "true" }) : c.json(sandbox, 201, headers);
 });
 
 const listSandboxes = createRoute({
@@ -93,8 +58,7 @@ sandboxes.openapi(listSandboxes, async (c) => {
     }
     metadata[key] = value;
   }
-  const page = await registryStub(c.env, c.get("tenant")).list({ state, metadata, limit, cursor });
-  return c.json(page, 200);
+  return c.json(await ops(c).list({ state, metadata, limit, cursor }), 200);
 });
 
 const getSandbox = createRoute({
@@ -107,7 +71,7 @@ const getSandbox = createRoute({
 });
 
 sandboxes.openapi(getSandbox, async (c) => {
-  const record = await sandboxStub(c.env, c.get("tenant"), c.req.valid("param").id).describe();
+  const record = await ops(c).get(c.req.valid("param").id);
   return c.json(record, 200, { ETag: record.etag });
 });
 
@@ -131,8 +95,7 @@ const patchSandbox = createRoute({
 });
 
 sandboxes.openapi(patchSandbox, async (c) => {
-  const stub = sandboxStub(c.env, c.get("tenant"), c.req.valid("param").id);
-  const record = await stub.update(c.req.valid("json"), c.req.valid("header")["if-match"]);
+  const record = await ops(c).update(c.req.valid("param").id, c.req.valid("json"), { ifMatch: c.req.valid("header")["if-match"] });
   return c.json(record, 200, { ETag: record.etag });
 });
 
@@ -145,7 +108,7 @@ const keepalive = createRoute({
 });
 
 sandboxes.openapi(keepalive, async (c) => {
-  const record = await sandboxStub(c.env, c.get("tenant"), c.req.valid("param").id).keepalive();
+  const record = await ops(c).keepalive(c.req.valid("param").id);
   return c.json(record, 200, { ETag: record.etag });
 });
 
@@ -158,6 +121,6 @@ const deleteSandbox = createRoute({
 });
 
 sandboxes.openapi(deleteSandbox, async (c) => {
-  await sandboxStub(c.env, c.get("tenant"), c.req.valid("param").id).destroy();
+  await ops(c).destroy(c.req.valid("param").id);
   return c.body(null, 204);
 });

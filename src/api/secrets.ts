@@ -1,18 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { ErrorCode, SandboxerError } from "../errors";
 import { PutSecretBody, SecretInfo, SecretList, SecretNameParam } from "../schemas/secrets";
-import { sealSecret } from "../secrets/crypto";
-import { createApp } from "./app";
+import { createApp, ops } from "./app";
 import { COMMON_ERRORS, json, problem } from "./responses";
-import { registryStub } from "./stubs";
 
-/**
- * Tenant secrets: write-only. Sealed (AES-GCM) here in the Worker before they reach storage;
- * a sandbox only ever sees a placeholder, swapped for the value by the egress gateway.
- */
+/** Tenant secrets over HTTP (write-only; see src/operations/secrets.ts). */
 export const secrets = createApp();
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 const putSecret = createRoute({
   method: "put",
@@ -29,12 +21,8 @@ const putSecret = createRoute({
 });
 
 secrets.openapi(putSecret, async (c) => {
-  const tenant = c.get("tenant");
-  const { name } = c.req.valid("param");
-  const sealed = await sealSecret(c.env, tenant, name, c.req.valid("json").value);
-  const stored = await registryStub(c.env, tenant).putSecret(name, sealed, Date.now());
-  const info = { name, createdAt: iso(stored.createdAt), updatedAt: iso(stored.updatedAt) };
-  return stored.created ? c.json(info, 201, { Location: `/v1/secrets/${name}` }) : c.json(info, 200);
+  const { secret, created } = await ops(c).putSecret(c.req.valid("param").name, c.req.valid("json"));
+  return created ? c.json(secret, 201, { Location: `/v1/secrets/${secret.name}` }) : c.json(secret, 200);
 });
 
 const listSecrets = createRoute({
@@ -45,8 +33,7 @@ const listSecrets = createRoute({
 });
 
 secrets.openapi(listSecrets, async (c) => {
-  const rows = await registryStub(c.env, c.get("tenant")).listSecrets();
-  return c.json({ secrets: rows.map((r) => ({ name: r.name, createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt) })) }, 200);
+  return c.json(await ops(c).listSecrets(), 200);
 });
 
 const deleteSecret = createRoute({
@@ -59,9 +46,6 @@ const deleteSecret = createRoute({
 });
 
 secrets.openapi(deleteSecret, async (c) => {
-  const { name } = c.req.valid("param");
-  if (!(await registryStub(c.env, c.get("tenant")).deleteSecret(name))) {
-    throw new SandboxerError(ErrorCode.notFound, `No secret '${name}'.`);
-  }
+  await ops(c).deleteSecret(c.req.valid("param").name);
   return c.body(null, 204);
 });

@@ -21,5 +21,12 @@ export const AuditPage = z
   .object({ entries: z.array(AuditEntry.extend({ seq: z.number().int() })), nextCursor: z.string().nullable() })
   .openapi("AuditPage");
 
+/** A page request for the audit log. */
+export const AuditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(64).optional(),
+});
+
+export type AuditQuery = z.input<typeof AuditQuery>;
 export type AuditEntry = z.infer<typeof AuditEntry>;
 export type AuditPage = z.infer<typeof AuditPage>;

@@ -24,5 +24,12 @@ export const ExecutionPage = z
   .object({ executions: z.array(ExecutionSummary), nextCursor: z.string().nullable() })
   .openapi("ExecutionPage");
 
+/** A page request for the execution history. */
+export const ExecutionsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(64).optional(),
+});
+
+export type ExecutionsQuery = z.input<typeof ExecutionsQuery>;
 export type ExecutionSummary = z.infer<typeof ExecutionSummary>;
 export type ExecutionPage = z.infer<typeof ExecutionPage>;

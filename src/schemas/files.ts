@@ -6,4 +6,9 @@ export const FileEntry = z
 
 export const FileList = z.array(FileEntry).openapi("FileList");
 
+/** Listing files: an optional path prefix. */
+export const FilesQuery = z.object({ prefix: z.string().max(1024).optional().openapi({ example: "src/" }) });
+
+export type FilesQuery = z.input<typeof FilesQuery>;
+export type FileList = z.infer<typeof FileList>;
 export type FileEntry = z.infer<typeof FileEntry>;

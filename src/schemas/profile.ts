@@ -58,5 +58,9 @@ export const Profile = z
   .strict()
   .openapi("Profile");
 
+/** `GET /v1/profiles`: every profile (inline in the OpenAPI document, not a named component). */
+export const ProfileList = z.object({ profiles: z.array(Profile) });
+
 export type Profile = z.infer<typeof Profile>;
+export type ProfileList = z.infer<typeof ProfileList>;
 export type NetworkRule = z.infer<typeof NetworkRule>;

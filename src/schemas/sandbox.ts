@@ -125,7 +125,20 @@ export const ListSandboxesQuery = z.object({
   cursor: z.string().max(512).optional(),
 });
 
+/**
+ * A listing query as an operation takes it: the HTTP door folds its `metadata.<key>=<value>`
+ * query parameters into `metadata`; other doors pass the object directly.
+ */
+export const ListSandboxesInput = ListSandboxesQuery.extend({
+  metadata: z.record(MetadataKey, z.string()).optional(),
+});
+
 export type CreateSandboxBody = z.infer<typeof CreateSandboxBody>;
+/** What a caller may send to create (defaults not yet applied). */
+export type CreateSandboxInput = z.input<typeof CreateSandboxBody>;
+export type PatchSandboxInput = z.input<typeof PatchSandboxBody>;
+export type ListSandboxesInput = z.input<typeof ListSandboxesInput>;
+export type SandboxList = z.infer<typeof SandboxList>;
 export type PatchSandboxBody = z.infer<typeof PatchSandboxBody>;
 export type SandboxRecord = z.infer<typeof SandboxRecord>;
 export type CapabilityGrant = z.infer<typeof CapabilityGrant>;

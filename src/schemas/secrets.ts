@@ -28,3 +28,7 @@ export const SecretInfo = z
   .openapi("Secret");
 
 export const SecretList = z.object({ secrets: z.array(SecretInfo) }).openapi("SecretList");
+
+export type PutSecretInput = z.input<typeof PutSecretBody>;
+export type SecretInfo = z.infer<typeof SecretInfo>;
+export type SecretList = z.infer<typeof SecretList>;
