@@ -404,7 +404,7 @@ export class SandboxDO extends DurableObject<Env> {
   private async running(): Promise<StoredSandbox> {
     const s = await this.current();
     if (s.state !== "running") {
-      throw new SandboxerError(ErrorCode.sandboxStopped, `Sandbox ${s.id} is stopped (${s.endReason}).`, {
+      throw new SandboxerError(ErrorCode.sandboxStopped, `Sandbox ${s.id} is stopped (${s.endReason}) and cannot run again: create a new one with POST /v1/sandboxes.`, {
         reason: s.endReason,
         endedAt: s.endedAt === undefined ? undefined : new Date(s.endedAt).toISOString(),
       });

@@ -45,9 +45,10 @@ export function resolveProfile(name: string | undefined): Profile {
 export function planCreate(body: CreateSandboxBody, tenant: string, id: string, now: number): StoredSandbox {
   const profile = resolveProfile(body.profile);
   const ttlSeconds = body.ttlSeconds ?? profile.ttl.default;
-  const idleTimeoutSeconds = body.idleTimeoutSeconds ?? profile.ttl.idleDefault;
+  // `null` (not `undefined`) switches the idle clock off.
+  const idleTimeoutSeconds = body.idleTimeoutSeconds === undefined ? profile.ttl.idleDefault : body.idleTimeoutSeconds;
   checkTtl(ttlSeconds, profile, "ttlSeconds");
-  checkTtl(idleTimeoutSeconds, profile, "idleTimeoutSeconds");
+  if (idleTimeoutSeconds !== null) checkTtl(idleTimeoutSeconds, profile, "idleTimeoutSeconds");
 
   const capabilities = body.capabilities ?? [];
   const notAllowed = capabilities.filter((c) => !profile.capabilities.includes(c.name));
@@ -103,7 +104,7 @@ export function applyPatch(s: StoredSandbox, patch: PatchSandboxBody, now: numbe
     next.expiresAt = now + patch.ttlSeconds * 1000;
   }
   if (patch.idleTimeoutSeconds !== undefined) {
-    checkTtl(patch.idleTimeoutSeconds, s.profile, "idleTimeoutSeconds");
+    if (patch.idleTimeoutSeconds !== null) checkTtl(patch.idleTimeoutSeconds, s.profile, "idleTimeoutSeconds");
     next.idleTimeoutSeconds = patch.idleTimeoutSeconds;
   }
   if (patch.metadata) {

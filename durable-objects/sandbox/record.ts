@@ -14,7 +14,8 @@ export interface StoredSandbox {
   createdAt: number;
   lastActiveAt: number;
   expiresAt: number;
-  idleTimeoutSeconds: number;
+  /** `null`: the idle clock is off and only `expiresAt` ends the sandbox. */
+  idleTimeoutSeconds: number | null;
   endedAt?: number;
   endReason?: EndReason;
   metadata: Record<string, string>;
@@ -27,8 +28,9 @@ export interface StoredSandbox {
   version: number;
 }
 
+/** When the idle clock runs out (`Infinity` when it is off). */
 export function idleExpiresAt(s: StoredSandbox): number {
-  return s.lastActiveAt + s.idleTimeoutSeconds * 1000;
+  return s.idleTimeoutSeconds === null ? Infinity : s.lastActiveAt + s.idleTimeoutSeconds * 1000;
 }
 
 /** Which clock has run out at `now`, if any; the absolute TTL wins a tie. */
@@ -63,7 +65,7 @@ export function toRecord(s: StoredSandbox): SandboxRecord {
     lastActiveAt: iso(s.lastActiveAt),
     expiresAt: iso(s.expiresAt),
     idleTimeoutSeconds: s.idleTimeoutSeconds,
-    idleExpiresAt: iso(idleExpiresAt(s)),
+    idleExpiresAt: s.idleTimeoutSeconds === null ? null : iso(idleExpiresAt(s)),
     ...(s.endedAt !== undefined ? { endedAt: iso(s.endedAt) } : {}),
     ...(s.endReason ? { endReason: s.endReason } : {}),
     metadata: s.metadata,

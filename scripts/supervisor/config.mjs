@@ -1,7 +1,7 @@
 // Reads the project's wrangler.toml and .dev.vars once and turns them into the options
 // of the runtime (Miniflare), pointed at a pre-built bundle so restarts never re-bundle.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { unstable_readConfig } from "wrangler";
 
@@ -29,6 +29,21 @@ export function buildWorker(root, outDir) {
   return join(outDir, "index.js");
 }
 
+/**
+ * The bundle's modules, listed: the entry, then each non-JS module that wrangler.toml's
+ * [[rules]] make (written beside the bundle as "<hash>-<file name>"). Listed rather than
+ * discovered because Miniflare cannot carry `modulesRules` over to its current options.
+ */
+function bundleModules(config, scriptPath) {
+  const dir = join(scriptPath, "..");
+  const modules = [{ type: "ESModule", path: scriptPath }];
+  for (const file of readdirSync(dir)) {
+    const rule = (config.rules ?? []).find((r) => r.globs.some((glob) => file.endsWith(`-${glob.split("/").pop()}`)));
+    if (rule) modules.push({ type: rule.type, path: join(dir, file) });
+  }
+  return modules;
+}
+
 /** The path the supervisor probes; routed to the liveness worker, never to the API. */
 export const LIVENESS_PATH = "/__sandboxer_liveness";
 
@@ -50,9 +65,8 @@ export function runtimeOptions({ root, scriptPath, stateDir, port }) {
     workers: [
       {
         name: config.name,
-        modules: true,
+        modules: bundleModules(config, scriptPath),
         modulesRoot: join(scriptPath, ".."),
-        scriptPath,
         compatibilityDate: config.compatibility_date,
         compatibilityFlags: config.compatibility_flags,
         durableObjects,

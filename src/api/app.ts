@@ -8,6 +8,8 @@ export type AppEnv = { Bindings: Env; Variables: { tenant: string } };
 /** A sub-app whose validation failures become problem+json listing every bad field. */
 export function createApp(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
+    // `/v1/sandboxes/` is `/v1/sandboxes`: a trailing slash never turns a route into a 404/405.
+    strict: false,
     defaultHook: (result) => {
       if (!result.success) throw validationError(result.error, result.target === "json" ? "body" : result.target);
     },

@@ -1,58 +1,72 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hono } from "hono";
+// The package does not export its browser bundle, so it is imported by path (as text: see wrangler.toml rules).
+import scalarBundle from "../../node_modules/@scalar/api-reference/dist/browser/standalone.js";
 import type { AppEnv } from "./app";
 
-type OpenApiDocument = ReturnType<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>;
+/** Where the reference page loads its renderer from: our own Worker, never a CDN. */
+export const DOCS_SCRIPT_PATH = "/docs/scalar.js";
 
-const HTTP_METHODS = ["get", "post", "put", "patch", "delete"] as const;
-
-const escape = (text: string) =>
-  text.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
+/** The renderer is part of the deployed code, so its bytes change only with a deploy. */
+const SCRIPT_ETAG = `"scalar-${scalarBundle.length.toString(36)}"`;
 
 /**
- * A self-contained API reference page rendered from the OpenAPI document: no CDN
- * scripts, so it works offline and on a locked-down network.
+ * The API reference at `/docs`: Scalar (MIT, bundled from npm and served by this Worker,
+ * so the page works offline and on a locked-down network) rendering `/v1/openapi.json`.
+ * Everything that would reach a third party is switched off: default fonts (a font CDN),
+ * telemetry, the request proxy and the hosted agent chat.
  */
-export function renderDocsPage(doc: OpenApiDocument): string {
-  const sections: string[] = [];
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    for (const method of HTTP_METHODS) {
-      const op = (item as Record<string, any>)[method];
-      if (!op) continue;
-      const params = (op.parameters ?? [])
-        .map((p: any) => `<li><code>${escape(p.name)}</code> (${escape(p.in)})${p.required ? " required" : ""}${p.description ? ` — ${escape(p.description)}` : ""}</li>`)
-        .join("");
-      const body = op.requestBody?.content
-        ? Object.entries(op.requestBody.content as Record<string, { schema?: unknown }>)
-            .map(([type, media]) => `<p>Body <code>${escape(type)}</code></p><pre>${escape(JSON.stringify(media.schema ?? {}, null, 2))}</pre>`)
-            .join("")
-        : "";
-      const responses = Object.entries(op.responses ?? {})
-        .map(([status, r]: [string, any]) => `<li><code>${status}</code> ${escape(r.description ?? "")}</li>`)
-        .join("");
-      sections.push(`<section id="${method}-${escape(path)}">
-<h2><span class="m ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code></h2>
-${op.summary ? `<p><strong>${escape(op.summary)}</strong></p>` : ""}${op.description ? `<p>${escape(op.description)}</p>` : ""}
-${params ? `<p>Parameters</p><ul>${params}</ul>` : ""}${body}
-<p>Responses</p><ul>${responses}</ul></section>`);
-    }
-  }
-  const schemas = Object.entries(doc.components?.schemas ?? {})
-    .map(([name, schema]) => `<section id="schema-${escape(name)}"><h3>${escape(name)}</h3><pre>${escape(JSON.stringify(schema, null, 2))}</pre></section>`)
-    .join("\n");
+export function mountDocs(app: Hono<AppEnv>): void {
+  app.get("/docs", (c) => c.html(docsPage(c.env.SANDBOXER_VERSION)));
+  app.get(DOCS_SCRIPT_PATH, (c) => {
+    if (c.req.header("If-None-Match") === SCRIPT_ETAG) return c.body(null, 304);
+    return c.body(scalarBundle, 200, {
+      "Content-Type": "text/javascript; charset=utf-8",
+      "Cache-Control": "public, max-age=3600",
+      ETag: SCRIPT_ETAG,
+    });
+  });
+  app.get("/", (c) => c.html(landingPage(c.env.SANDBOXER_VERSION)));
+}
+
+function docsPage(version: string): string {
+  const configuration = {
+    url: "/v1/openapi.json",
+    withDefaultFonts: false,
+    telemetry: false,
+    hideClientButton: false,
+    agent: { disabled: true },
+    mcp: { disabled: true },
+    showDeveloperTools: "never",
+    documentDownloadType: "json",
+    defaultHttpClient: { targetKey: "shell", clientKey: "curl" },
+    authentication: { preferredSecurityScheme: "bearer" },
+    metaData: { title: `sand-boxer ${version} API reference` },
+  };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escape(doc.info.title)} API reference</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
-section{border-top:1px solid #ddd;padding:.5rem 0}pre{background:#f6f6f6;padding:.75rem;overflow:auto;font-size:13px}
-.m{display:inline-block;min-width:4.5rem;font-size:13px;padding:2px 6px;border-radius:4px;color:#fff;background:#555}
-.get{background:#2b7a0b}.post{background:#0b57d0}.patch{background:#8a5a00}.put{background:#6b3fa0}.delete{background:#b3261e}
-</style></head><body>
-<h1>${escape(doc.info.title)} <small>v${escape(doc.info.version)}</small></h1>
-<p>${escape(doc.info.description ?? "")}</p>
-<p>Machine-readable: <a href="/v1/openapi.json">/v1/openapi.json</a>. Every <code>/v1</code> route except that one takes <code>Authorization: Bearer &lt;api key&gt;</code>; errors are RFC 9457 <code>application/problem+json</code>.</p>
-${sections.join("\n")}
-<h2>Schemas</h2>
-${schemas}
+<title>sand-boxer ${version} API reference</title>
+<style>body{margin:0;font-family:system-ui,sans-serif}</style></head>
+<body><noscript>The reference needs JavaScript. The raw document is at <a href="/v1/openapi.json">/v1/openapi.json</a>.</noscript>
+<div id="app"></div>
+<script src="${DOCS_SCRIPT_PATH}"></script>
+<script>Scalar.createApiReference("#app", ${JSON.stringify(configuration)});</script>
+</body></html>`;
+}
+
+function landingPage(version: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>sand-boxer</title>
+<style>body{font:16px/1.6 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}
+a{color:#0b57d0}li{margin:.4rem 0}code{background:#f3f3f3;padding:1px 4px;border-radius:3px}</style></head>
+<body><h1>sand-boxer <small>${version}</small></h1>
+<p>Sandboxes for AI agents' code: isolated, limited, on a clock, never holding a raw credential.</p>
+<ul>
+<li><a href="/docs">API reference</a>: every operation with examples</li>
+<li><a href="/dashboard">Dashboard</a>: sandboxes and their clocks, for operators</li>
+<li><a href="/v1/openapi.json">OpenAPI document</a> (<code>/v1/openapi.json</code>) for code generators</li>
+<li><a href="/healthz">Health</a></li>
+</ul>
+<p>Every <code>/v1</code> route takes <code>Authorization: Bearer &lt;api key&gt;</code>.</p>
 </body></html>`;
 }

@@ -3,50 +3,75 @@ import { SandboxIdParam } from "../schemas/common";
 import { ExecRequest, ExecResult } from "../schemas/exec";
 import { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
 import { createApp, ops } from "./app";
-import { COMMON_ERRORS, json, problem } from "./responses";
+import { BODY_ERRORS, json, problem, SANDBOX_ERRORS } from "./responses";
 
 export const exec = createApp();
 
 const execRoute = createRoute({
+  operationId: "execCode",
   method: "post",
   path: "/v1/sandboxes/{id}/exec",
   summary: "Run a JS/TS snippet in a fresh isolate",
   description:
-    "Top-level await works; the value of the last expression statement (or of `return`) is the result. A thrown error is status \"error\" with HTTP 200. With `Accept: text/event-stream` the same route streams `stdout`, `stderr`, `result`, `error` and `done` events as they happen.",
+    "Top-level await works; the value of the last expression statement (or of `return`) is the result. A thrown error is status \"error\" with HTTP 200. To watch output as it happens, use `POST /v1/sandboxes/{id}/exec/stream` (or send `Accept: text/event-stream` here).",
+  request: {
+    params: SandboxIdParam,
+    body: { content: { "application/json": { schema: ExecRequest } }, required: true },
+  },
+  responses: {
+    200: json(ExecResult, "The execution's result"),
+    ...SANDBOX_ERRORS,
+    ...BODY_ERRORS,
+    410: problem("The sandbox is stopped"),
+    422: problem("A per-call limit above the profile's, or code over the size limit"),
+  },
+});
+
+const execStreamRoute = createRoute({
+  operationId: "execCodeStream",
+  method: "post",
+  path: "/v1/sandboxes/{id}/exec/stream",
+  summary: "Run a snippet and stream its events",
+  description:
+    "Server-sent events as they happen: `stdout` and `stderr` (`{stream, text, ts}`), then `result` (`{result, resultType?}`) or `error` (the error object), then `done` (the result without its output). The same as `exec` with `Accept: text/event-stream`.",
   request: {
     params: SandboxIdParam,
     body: { content: { "application/json": { schema: ExecRequest } }, required: true },
   },
   responses: {
     200: {
-      description: "The execution's result (or, with Accept: text/event-stream, its events)",
-      content: {
-        "application/json": { schema: ExecResult },
-        "text/event-stream": { schema: z.string().openapi({ description: "event: stdout|stderr|result|error|done, data: JSON" }) },
-      },
+      description: "The execution's events",
+      content: { "text/event-stream": { schema: z.string().openapi({ description: "event: stdout|stderr|result|error|done\ndata: JSON" }) } },
     },
-    ...COMMON_ERRORS,
+    ...SANDBOX_ERRORS,
+    ...BODY_ERRORS,
     410: problem("The sandbox is stopped"),
     422: problem("A per-call limit above the profile's, or code over the size limit"),
-    429: problem("Too many executions already queued in this sandbox"),
   },
 });
+
+/** SSE framing headers: no buffering by proxies on the way. */
+const SSE_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  "X-Accel-Buffering": "no",
+} as const;
 
 exec.openapi(execRoute, async (c) => {
   const id = c.req.valid("param").id;
   const request = c.req.valid("json");
-  if ((c.req.header("Accept") ?? "").includes("text/event-stream")) {
-    const stream = await ops(c).execStream(id, request);
-    return c.body(stream, 200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache, no-transform",
-      "X-Accel-Buffering": "no",
-    });
-  }
+  // Streaming by Accept stays for callers that negotiate; the document declares only JSON here
+  // (the stream has its own route) so generated clients type this response cleanly, hence the cast.
+  if ((c.req.header("Accept") ?? "").includes("text/event-stream")) return c.body(await ops(c).execStream(id, request), 200, SSE_HEADERS) as never;
   return c.json(await ops(c).exec(id, request), 200);
 });
 
+exec.openapi(execStreamRoute, async (c) => {
+  return c.body(await ops(c).execStream(c.req.valid("param").id, c.req.valid("json")), 200, SSE_HEADERS);
+});
+
 const listExecutions = createRoute({
+  operationId: "listExecutions",
   method: "get",
   path: "/v1/sandboxes/{id}/executions",
   summary: "Execution history",
@@ -55,7 +80,7 @@ const listExecutions = createRoute({
     params: SandboxIdParam,
     query: ExecutionsQuery,
   },
-  responses: { 200: json(ExecutionPage, "A page of executions"), ...COMMON_ERRORS },
+  responses: { 200: json(ExecutionPage, "A page of executions"), ...SANDBOX_ERRORS },
 });
 
 exec.openapi(listExecutions, async (c) => {

@@ -4,12 +4,13 @@ import { ErrorCode, SandboxerError } from "../errors";
 import { SandboxIdParam } from "../schemas/common";
 import { FileEntry, FileList, FilesQuery } from "../schemas/files";
 import { createApp, ops, type AppEnv } from "./app";
-import { COMMON_ERRORS, json, problem } from "./responses";
+import { BODY_ERRORS, json, problem, SANDBOX_ERRORS } from "./responses";
 
 /** The sandbox workspace over HTTP: raw bodies in and out, paths after `/files/`. */
 export const files = createApp();
 
 const listFiles = createRoute({
+  operationId: "listFiles",
   method: "get",
   path: "/v1/sandboxes/{id}/files",
   summary: "List workspace files",
@@ -17,7 +18,7 @@ const listFiles = createRoute({
     params: SandboxIdParam,
     query: FilesQuery,
   },
-  responses: { 200: json(FileList, "Files, sorted by path"), ...COMMON_ERRORS, 410: problem("The sandbox is stopped") },
+  responses: { 200: json(FileList, "Files, sorted by path"), ...SANDBOX_ERRORS, 410: problem("The sandbox is stopped") },
 });
 
 files.openapi(listFiles, async (c) => {
@@ -58,6 +59,13 @@ function contentTypeOf(path: string): string {
 }
 
 files.put(FILE_ROUTE, async (c) => {
+  // A form upload would be stored as its multipart envelope, not as the file.
+  if ((c.req.header("Content-Type") ?? "").toLowerCase().startsWith("multipart/")) {
+    throw new SandboxerError(
+      ErrorCode.unsupportedMediaType,
+      "This route stores the request body as the file's bytes, and this body is a multipart form. Send the file itself: curl -X PUT --data-binary @file <url> (not -F).",
+    );
+  }
   const entry = await ops(c).writeFile(c.req.param("id"), filePath(c), await c.req.arrayBuffer());
   return c.json(entry, 201);
 });
@@ -87,11 +95,12 @@ const FileParams = SandboxIdParam.extend({
   }),
 });
 const fileErrors = {
-  ...COMMON_ERRORS,
+  ...SANDBOX_ERRORS,
   410: problem("The sandbox is stopped"),
 } as const;
 
 files.openAPIRegistry.registerPath({
+  operationId: "writeFile",
   method: "put",
   path: "/v1/sandboxes/{id}/files/{path}",
   summary: "Write a workspace file (raw body)",
@@ -102,21 +111,29 @@ files.openAPIRegistry.registerPath({
   responses: {
     201: json(FileEntry, "Written"),
     ...fileErrors,
-    413: problem("The file is larger than the profile allows"),
+    ...BODY_ERRORS,
+    413: problem("The file is larger than the profile allows, or the body over 10 MiB"),
+    415: problem("A multipart form: send the file's raw bytes as the body (curl --data-binary @file)"),
     422: problem("The workspace quota or file count would be exceeded"),
   },
 });
 files.openAPIRegistry.registerPath({
+  operationId: "readFile",
   method: "get",
   path: "/v1/sandboxes/{id}/files/{path}",
   summary: "Read a workspace file (raw body)",
   request: { params: FileParams },
   responses: {
-    200: { description: "The file's bytes", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+    200: {
+      description:
+        "The file's bytes. `Content-Type` follows the extension: text types with charset=utf-8 for .txt .md .js .mjs .ts .json .csv .html .css .yaml .yml, `application/octet-stream` otherwise.",
+      content: { "*/*": { schema: z.string().openapi({ format: "binary" }) } },
+    },
     ...fileErrors,
   },
 });
 files.openAPIRegistry.registerPath({
+  operationId: "deleteFile",
   method: "delete",
   path: "/v1/sandboxes/{id}/files/{path}",
   summary: "Delete a workspace file",

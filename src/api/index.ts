@@ -2,10 +2,11 @@ import { bodyLimit } from "hono/body-limit";
 import { ErrorCode, SandboxerError } from "../errors";
 import { createApp } from "./app";
 import { requireTenant } from "./auth";
-import { renderDocsPage } from "./docs";
+import { mountDocs } from "./docs";
 import { inspect } from "./inspect";
 import { exec } from "./exec";
 import { files } from "./files";
+import { openApiDocuments, rejectUnknownQueryParameters } from "./openapi";
 import { notFoundHandler, onError } from "./problem";
 import { profiles } from "./profiles";
 import { sandboxes } from "./sandboxes";
@@ -21,10 +22,12 @@ export function buildApi() {
   app.notFound(notFoundHandler(() => app.routes));
 
   app.get("/healthz", (c) => c.json({ ok: true, version: c.env.SANDBOXER_VERSION }));
-  app.get("/v1/openapi.json", (c) => c.json(openApiDocument(c.env.SANDBOXER_VERSION)));
-  app.get("/docs", (c) => c.html(renderDocsPage(openApiDocument(c.env.SANDBOXER_VERSION))));
+  const openApiDocument = openApiDocuments(app);
+  app.get("/v1/openapi.json", (c) => c.json(openApiDocument(new URL(c.req.url).origin, c.env.SANDBOXER_VERSION)));
+  mountDocs(app);
 
   app.use("/v1/*", requireTenant);
+  app.use("/v1/*", rejectUnknownQueryParameters(app));
   app.use(
     "/v1/*",
     bodyLimit({
@@ -45,20 +48,6 @@ export function buildApi() {
   app.route("/", secrets);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-
-  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
-  function openApiDocument(version: string) {
-    document ??= app.getOpenAPI31Document({
-      openapi: "3.1.0",
-      info: {
-        title: "sand-boxer",
-        version,
-        description: "Sandboxes for AI agents' code on Cloudflare Workers: isolated, limited, on a clock, never holding a raw credential.",
-      },
-      security: [{ bearer: [] }],
-    });
-    return document;
-  }
 
   return app;
 }

@@ -2,12 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AuditPage, AuditQuery } from "../schemas/audit";
 import { SandboxIdParam } from "../schemas/common";
 import { createApp, ops } from "./app";
-import { COMMON_ERRORS, json } from "./responses";
+import { json, SANDBOX_ERRORS } from "./responses";
 
 /** What a sandbox did and what its code can see: the audit log and the env declarations. */
 export const inspect = createApp();
 
 const listAudit = createRoute({
+  operationId: "listAudit",
   method: "get",
   path: "/v1/sandboxes/{id}/audit",
   summary: "Audit log",
@@ -16,7 +17,7 @@ const listAudit = createRoute({
     params: SandboxIdParam,
     query: AuditQuery,
   },
-  responses: { 200: json(AuditPage, "A page of audit entries"), ...COMMON_ERRORS },
+  responses: { 200: json(AuditPage, "A page of audit entries"), ...SANDBOX_ERRORS },
 });
 
 inspect.openapi(listAudit, async (c) => {
@@ -24,6 +25,7 @@ inspect.openapi(listAudit, async (c) => {
 });
 
 const types = createRoute({
+  operationId: "getTypes",
   method: "get",
   path: "/v1/sandboxes/{id}/types",
   summary: "TypeScript declarations of the sandbox's env",
@@ -31,7 +33,7 @@ const types = createRoute({
   request: { params: SandboxIdParam },
   responses: {
     200: { description: "The declarations", content: { "text/plain": { schema: z.string() } } },
-    ...COMMON_ERRORS,
+    ...SANDBOX_ERRORS,
   },
 });
 

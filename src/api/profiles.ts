@@ -6,10 +6,11 @@ import { COMMON_ERRORS, json } from "./responses";
 export const profiles = createApp();
 
 const listProfiles = createRoute({
+  operationId: "listProfiles",
   method: "get",
   path: "/v1/profiles",
   summary: "List sandbox profiles",
-  responses: { 200: json(ProfileList, "Every profile"), 401: COMMON_ERRORS[401] },
+  responses: { 200: json(ProfileList, "Every profile"), ...COMMON_ERRORS },
 });
 
 profiles.openapi(listProfiles, async (c) => c.json(await ops(c).profiles(), 200));

@@ -10,8 +10,22 @@ export function problem(description: string) {
   return { content: { "application/problem+json": { schema: Problem } }, description };
 }
 
+/** What any authenticated route can answer besides its own outcomes. */
 export const COMMON_ERRORS = {
-  400: problem("Validation failed (every bad field listed in `errors`)"),
+  400: problem("Validation failed (every bad field listed in `errors`), or an unknown query parameter"),
   401: problem("Missing or invalid API key"),
+  429: problem("Too many requests (see `Retry-After`)"),
+  503: problem("The runtime is restarting (see `Retry-After`); retry the request"),
+} as const;
+
+/** Routes under /v1/sandboxes/{id}. */
+export const SANDBOX_ERRORS = {
+  ...COMMON_ERRORS,
   404: problem("No such sandbox (or another tenant's)"),
+} as const;
+
+/** Routes that take a request body. */
+export const BODY_ERRORS = {
+  413: problem("The request body is larger than 10 MiB (or the route's own limit)"),
+  415: problem("The body's Content-Type is not one this route takes"),
 } as const;

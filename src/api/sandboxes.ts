@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { SandboxIdParam } from "../schemas/common";
 import { CreateSandboxBody, ListSandboxesQuery, PatchSandboxBody, SandboxList, SandboxRecord } from "../schemas/sandbox";
 import { createApp, ops } from "./app";
-import { COMMON_ERRORS, json, problem } from "./responses";
+import { BODY_ERRORS, COMMON_ERRORS, json, problem, SANDBOX_ERRORS } from "./responses";
 
 export const sandboxes = createApp();
 
@@ -13,6 +13,7 @@ const IdempotencyHeader = z.object({
 });
 
 const createSandbox = createRoute({
+  operationId: "createSandbox",
   method: "post",
   path: "/v1/sandboxes",
   summary: "Create a sandbox",
@@ -24,6 +25,7 @@ const createSandbox = createRoute({
     201: json(SandboxRecord, "Created"),
     200: json(SandboxRecord, "Replayed: the sandbox this Idempotency-Key created"),
     ...COMMON_ERRORS,
+    ...BODY_ERRORS,
     422: problem("A profile limit exceeded, or an Idempotency-Key reused with a different body"),
   },
 });
@@ -34,33 +36,49 @@ sandboxes.openapi(createSandbox, async (c) => {
   return replayed ? c.json(sandbox, 200, { ...headers, "Idempotent-Replayed": "true" }) : c.json(sandbox, 201, headers);
 });
 
+/** The listing query as HTTP spells it: the metadata filter is a family of parameters. */
+const ListSandboxesHttpQuery = ListSandboxesQuery.extend({
+  metadata: z
+    .record(z.string(), z.string())
+    .optional()
+    .openapi({
+      param: { name: "metadata", in: "query", style: "deepObject", explode: true },
+      description: "Metadata filter: `metadata[team]=infra` (or `metadata.team=infra`); every pair must match.",
+      example: { team: "infra" },
+    }),
+});
+
 const listSandboxes = createRoute({
+  operationId: "listSandboxes",
   method: "get",
   path: "/v1/sandboxes",
   summary: "List sandboxes",
-  description: "Newest first. Filter by `state` and by metadata with `metadata.<key>=<value>` (repeatable, all must match).",
-  request: { query: ListSandboxesQuery },
+  description: "Newest first. Filter by `state` and by metadata with `metadata.<key>=<value>` or `metadata[<key>]=<value>` (repeatable, all must match).",
+  request: { query: ListSandboxesHttpQuery },
   responses: { 200: json(SandboxList, "A page of sandboxes"), ...COMMON_ERRORS },
 });
 
 sandboxes.openapi(listSandboxes, async (c) => {
   const { state, limit, cursor } = c.req.valid("query");
-  // `metadata.<key>=<value>` parameters become the operation's `metadata` (it checks the keys).
+  // The metadata filter's parameters become the operation's `metadata` (it checks the keys).
   const metadata: Record<string, string> = {};
   for (const [name, values] of Object.entries(c.req.queries())) {
+    // `metadata.<key>` and `metadata[<key>]` are the same filter.
+    const key = /^metadata(?:\.(.*)|\[(.*)\])$/.exec(name)?.slice(1).find((k) => k !== undefined);
     const value = values.at(-1);
-    if (name.startsWith("metadata.") && value !== undefined) metadata[name.slice("metadata.".length)] = value;
+    if (key !== undefined && value !== undefined) metadata[key] = value;
   }
   return c.json(await ops(c).list({ state, metadata, limit, cursor }), 200);
 });
 
 const getSandbox = createRoute({
+  operationId: "getSandbox",
   method: "get",
   path: "/v1/sandboxes/{id}",
   summary: "Get a sandbox",
   description: "A stopped sandbox answers with `state: \"stopped\"` and its `endReason` for 24 h, then 404. Not activity.",
   request: { params: SandboxIdParam },
-  responses: { 200: json(SandboxRecord, "The sandbox"), ...COMMON_ERRORS },
+  responses: { 200: json(SandboxRecord, "The sandbox"), ...SANDBOX_ERRORS },
 });
 
 sandboxes.openapi(getSandbox, async (c) => {
@@ -69,6 +87,7 @@ sandboxes.openapi(getSandbox, async (c) => {
 });
 
 const patchSandbox = createRoute({
+  operationId: "updateSandbox",
   method: "patch",
   path: "/v1/sandboxes/{id}",
   summary: "Change TTL, idle timeout or metadata",
@@ -80,7 +99,8 @@ const patchSandbox = createRoute({
   },
   responses: {
     200: json(SandboxRecord, "The updated sandbox"),
-    ...COMMON_ERRORS,
+    ...SANDBOX_ERRORS,
+    ...BODY_ERRORS,
     410: problem("The sandbox is stopped"),
     412: problem("If-Match does not match the current ETag"),
     422: problem("A profile limit exceeded"),
@@ -93,11 +113,12 @@ sandboxes.openapi(patchSandbox, async (c) => {
 });
 
 const keepalive = createRoute({
+  operationId: "keepaliveSandbox",
   method: "post",
   path: "/v1/sandboxes/{id}/keepalive",
   summary: "Reset the idle clock",
   request: { params: SandboxIdParam },
-  responses: { 200: json(SandboxRecord, "The sandbox"), ...COMMON_ERRORS, 410: problem("The sandbox is stopped") },
+  responses: { 200: json(SandboxRecord, "The sandbox"), ...SANDBOX_ERRORS, 410: problem("The sandbox is stopped") },
 });
 
 sandboxes.openapi(keepalive, async (c) => {
@@ -106,11 +127,12 @@ sandboxes.openapi(keepalive, async (c) => {
 });
 
 const deleteSandbox = createRoute({
+  operationId: "deleteSandbox",
   method: "delete",
   path: "/v1/sandboxes/{id}",
   summary: "Stop a sandbox and release its files",
   request: { params: SandboxIdParam },
-  responses: { 204: { description: "Stopped (reason `deleted`)" }, ...COMMON_ERRORS },
+  responses: { 204: { description: "Stopped (reason `deleted`)" }, ...SANDBOX_ERRORS },
 });
 
 sandboxes.openapi(deleteSandbox, async (c) => {

@@ -1,12 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { PutSecretBody, SecretInfo, SecretList, SecretNameParam } from "../schemas/secrets";
 import { createApp, ops } from "./app";
-import { COMMON_ERRORS, json, problem } from "./responses";
+import { BODY_ERRORS, COMMON_ERRORS, json, problem } from "./responses";
 
 /** Tenant secrets over HTTP (write-only; see src/operations/secrets.ts). */
 export const secrets = createApp();
 
 const putSecret = createRoute({
+  operationId: "putSecret",
   method: "put",
   path: "/v1/secrets/{name}",
   summary: "Store a secret (write-only)",
@@ -16,7 +17,8 @@ const putSecret = createRoute({
     201: json(SecretInfo, "Created"),
     200: json(SecretInfo, "Replaced"),
     ...COMMON_ERRORS,
-    503: problem("Secrets are not configured on this deployment (no SECRETS_KEY)"),
+    ...BODY_ERRORS,
+    503: problem("Secrets are not configured on this deployment (no SECRETS_KEY), or the runtime is restarting"),
   },
 });
 
@@ -26,6 +28,7 @@ secrets.openapi(putSecret, async (c) => {
 });
 
 const listSecrets = createRoute({
+  operationId: "listSecrets",
   method: "get",
   path: "/v1/secrets",
   summary: "List secrets (names only)",
@@ -37,12 +40,13 @@ secrets.openapi(listSecrets, async (c) => {
 });
 
 const deleteSecret = createRoute({
+  operationId: "deleteSecret",
   method: "delete",
   path: "/v1/secrets/{name}",
   summary: "Delete a secret",
   description: "Sandboxes that reference it stop getting it injected at once (their requests go out with the placeholder removed).",
   request: { params: SecretNameParam },
-  responses: { 204: { description: "Deleted" }, ...COMMON_ERRORS },
+  responses: { 204: { description: "Deleted" }, ...COMMON_ERRORS, 404: problem("No such secret") },
 });
 
 secrets.openapi(deleteSecret, async (c) => {

@@ -58,7 +58,13 @@ export const CreateSandboxBody = z
   .object({
     profile: z.string().min(1).max(64).optional().openapi({ example: "js" }),
     ttlSeconds: z.number().int().min(1).optional().openapi({ example: 900 }),
-    idleTimeoutSeconds: z.number().int().min(1).optional().openapi({ example: 300 }),
+    idleTimeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .nullable()
+      .optional()
+      .openapi({ example: 300, description: "Seconds without activity before the sandbox stops; `null` switches the idle clock off (the TTL still ends it). Default: the profile's." }),
     metadata: Metadata.optional(),
     env: z
       .record(EnvName, z.string().max(MAX_ENV_VALUE_CHARS))
@@ -79,7 +85,7 @@ export const CreateSandboxBody = z
 export const PatchSandboxBody = z
   .object({
     ttlSeconds: z.number().int().min(1).optional(),
-    idleTimeoutSeconds: z.number().int().min(1).optional(),
+    idleTimeoutSeconds: z.number().int().min(1).nullable().optional().describe("`null` switches the idle clock off"),
     metadata: MetadataPatch.optional(),
     capabilities: z
       .array(CapabilityGrant)
@@ -103,8 +109,8 @@ export const SandboxRecord = z
     createdAt: z.string().datetime(),
     lastActiveAt: z.string().datetime(),
     expiresAt: z.string().datetime().describe("Absolute end of life"),
-    idleTimeoutSeconds: z.number().int(),
-    idleExpiresAt: z.string().datetime().describe("When the idle clock runs out unless there is activity"),
+    idleTimeoutSeconds: z.number().int().nullable().describe("`null`: no idle clock, only the TTL"),
+    idleExpiresAt: z.string().datetime().nullable().describe("When the idle clock runs out unless there is activity; `null` when it is off"),
     endedAt: z.string().datetime().optional(),
     endReason: EndReason.optional(),
     metadata: z.record(z.string(), z.string()),

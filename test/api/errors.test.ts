@@ -71,3 +71,45 @@ describe("problem+json for every client mistake", () => {
     }
   });
 });
+
+describe("requests a newcomer gets slightly wrong", () => {
+  it("an unknown query parameter is a 400 naming it and the ones the route takes", async () => {
+    const { status, body } = await problemOf(await api("GET", "/v1/sandboxes?lmit=5"));
+    expect(status).toBe(400);
+    expect(body.code).toBe("validation_failed");
+    expect(body.detail).toContain("'lmit'");
+    expect(body.detail).toContain("limit");
+    expect(body.errors).toEqual([{ path: "query.lmit", message: "unknown query parameter" }]);
+  });
+
+  it("a route without query parameters refuses any", async () => {
+    const sandbox = await createSandbox();
+    const { status, body } = await problemOf(await api("GET", `/v1/sandboxes/${sandbox.id}?verbose=1`));
+    expect(status).toBe(400);
+    expect(body.detail).toContain("takes no query parameters");
+  });
+
+  it("a trailing slash reaches the same route", async () => {
+    const sandbox = await createSandbox();
+    expect((await api("GET", "/v1/sandboxes/")).status).toBe(200);
+    expect((await api("GET", `/v1/sandboxes/${sandbox.id}/`)).status).toBe(200);
+    expect((await api("POST", `/v1/sandboxes/${sandbox.id}/keepalive/`)).status).toBe(200);
+  });
+
+  it("the metadata filter also takes the deepObject form", async () => {
+    const run = crypto.randomUUID();
+    await createSandbox({ metadata: { run } });
+    const page = await (await api("GET", `/v1/sandboxes?metadata[run]=${run}`)).json<any>();
+    expect(page.sandboxes).toHaveLength(1);
+  });
+
+  it("a multipart upload is refused with 415 saying how to send the bytes", async () => {
+    const sandbox = await createSandbox();
+    const form = new FormData();
+    form.set("file", new Blob(["hello"]), "a.txt");
+    const { status, body } = await problemOf(await api("PUT", `/v1/sandboxes/${sandbox.id}/files/a.txt`, { body: form }));
+    expect(status).toBe(415);
+    expect(body.detail).toContain("--data-binary");
+    expect((await api("GET", `/v1/sandboxes/${sandbox.id}/files/a.txt`)).status).toBe(404);
+  });
+});

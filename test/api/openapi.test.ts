@@ -21,6 +21,7 @@ describe("OpenAPI and docs", () => {
         "DELETE /v1/sandboxes/{id}/files/{path}",
         "GET /v1/profiles",
         "POST /v1/sandboxes/{id}/exec",
+        "POST /v1/sandboxes/{id}/exec/stream",
         "GET /v1/sandboxes/{id}/executions",
         "GET /v1/sandboxes/{id}/audit",
         "GET /v1/sandboxes/{id}/types",
@@ -33,12 +34,53 @@ describe("OpenAPI and docs", () => {
     expect(doc.components.schemas.Problem).toBeDefined();
   });
 
-  it("the docs page is HTML that names every route", async () => {
+  it("every operation has a unique operationId, and the document names this service in servers", async () => {
+    const doc = await (await api("GET", "/v1/openapi.json", { as: null })).json<any>();
+    const ids = Object.values(doc.paths).flatMap((item: any) => Object.values(item).map((op: any) => op.operationId));
+    expect(ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc.servers).toEqual([{ url: "http://sandboxer.test", description: "This service" }]);
+  });
+
+  it("declares JSON only on exec, and the event stream on its own operation", async () => {
+    const doc = await (await api("GET", "/v1/openapi.json", { as: null })).json<any>();
+    expect(Object.keys(doc.paths["/v1/sandboxes/{id}/exec"].post.responses["200"].content)).toEqual(["application/json"]);
+    expect(Object.keys(doc.paths["/v1/sandboxes/{id}/exec/stream"].post.responses["200"].content)).toEqual(["text/event-stream"]);
+  });
+
+  it("declares the metadata filter, 503 on every operation, and 404 only where there is a sandbox or secret", async () => {
+    const doc = await (await api("GET", "/v1/openapi.json", { as: null })).json<any>();
+    const list = doc.paths["/v1/sandboxes"].get;
+    expect(list.parameters.find((p: any) => p.name === "metadata")).toMatchObject({ in: "query", style: "deepObject", explode: true });
+    expect(list.responses["404"]).toBeUndefined();
+    expect(doc.paths["/v1/sandboxes"].post.responses["404"]).toBeUndefined();
+    expect(doc.paths["/v1/profiles"].get.responses["404"]).toBeUndefined();
+    expect(doc.paths["/v1/sandboxes/{id}"].get.responses["404"]).toBeDefined();
+    for (const item of Object.values(doc.paths) as any[]) for (const op of Object.values(item) as any[]) expect(op.responses["503"]).toBeDefined();
+    expect(doc.paths["/v1/sandboxes/{id}/files/{path}"].put.responses["415"]).toBeDefined();
+  });
+
+  it("the docs page renders the document with a renderer served by this Worker, not a CDN", async () => {
     const res = await api("GET", "/docs", { as: null });
     expect(res.headers.get("content-type")).toContain("text/html");
     const html = await res.text();
-    expect(html).toContain("/v1/sandboxes/{id}/keepalive");
-    expect(html).toContain("/v1/sandboxes/{id}/files/{path}");
+    expect(html).toContain('src="/docs/scalar.js"');
+    expect(html).toContain('"url":"/v1/openapi.json"');
+    // Nothing on the page points off this origin.
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    const script = await api("GET", "/docs/scalar.js", { as: null });
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toContain("text/javascript");
+    expect((await script.text()).length).toBeGreaterThan(100_000);
+    const etag = script.headers.get("etag")!;
+    expect((await api("GET", "/docs/scalar.js", { as: null, headers: { "If-None-Match": etag } })).status).toBe(304);
+  });
+
+  it("the root page points to the reference, the dashboard and the document", async () => {
+    const res = await api("GET", "/", { as: null });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    for (const link of ['href="/docs"', 'href="/dashboard"', 'href="/v1/openapi.json"']) expect(html).toContain(link);
   });
 });
 

@@ -19,7 +19,7 @@ async function alarmOf(id: string): Promise<number | null> {
 describe("TTL and idle clocks", () => {
   it("arms one alarm at the earlier of the two clocks", async () => {
     const created = await createSandbox({ ttlSeconds: 600, idleTimeoutSeconds: 60 });
-    expect(await alarmOf(created.id)).toBe(Date.parse(created.idleExpiresAt));
+    expect(await alarmOf(created.id)).toBe(Date.parse(created.idleExpiresAt!));
     const longIdle = await createSandbox({ ttlSeconds: 60, idleTimeoutSeconds: 600 });
     expect(await alarmOf(longIdle.id)).toBe(Date.parse(longIdle.expiresAt));
   });
@@ -40,6 +40,29 @@ describe("TTL and idle clocks", () => {
     vi.useRealTimers();
     const record = await (await api("GET", `/v1/sandboxes/${created.id}`)).json<any>();
     expect(record).toMatchObject({ state: "stopped", endReason: "idle_timeout" });
+  });
+
+  it("idleTimeoutSeconds null switches the idle clock off; the TTL still ends the sandbox", async () => {
+    const created = await createSandbox({ ttlSeconds: 86_400, idleTimeoutSeconds: null });
+    expect(created).toMatchObject({ idleTimeoutSeconds: null, idleExpiresAt: null });
+    expect(await alarmOf(created.id)).toBe(Date.parse(created.expiresAt));
+    advanceClock(6 * 60 * 60 * 1000);
+    await runDurableObjectAlarm(sandboxObject(created.id));
+    expect((await (await api("GET", `/v1/sandboxes/${created.id}`)).json<any>()).state).toBe("running");
+    advanceClock(18 * 60 * 60 * 1000);
+    await runDurableObjectAlarm(sandboxObject(created.id));
+    vi.useRealTimers();
+    expect(await (await api("GET", `/v1/sandboxes/${created.id}`)).json<any>()).toMatchObject({ state: "stopped", endReason: "ttl_expired" });
+  });
+
+  it("PATCH can switch the idle clock off and on again", async () => {
+    const created = await createSandbox({ ttlSeconds: 600, idleTimeoutSeconds: 30 });
+    const off = await (await api("PATCH", `/v1/sandboxes/${created.id}`, { json: { idleTimeoutSeconds: null } })).json<any>();
+    expect(off).toMatchObject({ idleTimeoutSeconds: null, idleExpiresAt: null });
+    expect(await alarmOf(created.id)).toBe(Date.parse(off.expiresAt));
+    const on = await (await api("PATCH", `/v1/sandboxes/${created.id}`, { json: { idleTimeoutSeconds: 45 } })).json<any>();
+    expect(on.idleTimeoutSeconds).toBe(45);
+    expect(await alarmOf(created.id)).toBe(Date.parse(on.idleExpiresAt));
   });
 
   it("an alarm that fires before anything is due changes nothing and re-arms", async () => {
