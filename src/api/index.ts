@@ -6,6 +6,7 @@ import { renderDocsPage } from "./docs";
 import { inspect } from "./inspect";
 import { exec } from "./exec";
 import { files } from "./files";
+import { mcp } from "../mcp";
 import { notFoundHandler, onError } from "./problem";
 import { profiles } from "./profiles";
 import { sandboxes } from "./sandboxes";
@@ -23,6 +24,8 @@ export function buildApi() {
   app.get("/healthz", (c) => c.json({ ok: true, version: c.env.SANDBOXER_VERSION }));
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument(c.env.SANDBOXER_VERSION)));
   app.get("/docs", (c) => c.html(renderDocsPage(openApiDocument(c.env.SANDBOXER_VERSION))));
+
+  app.route("/mcp", mcp);
 
   app.use("/v1/*", requireTenant);
   app.use(
