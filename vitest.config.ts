@@ -8,6 +8,20 @@ const sha256 = (key: string) => createHash("sha256").update(key).digest("hex");
 /** Test tenants: `tenant-a` and `tenant-b`, each with its own key (see test/helpers.ts). */
 const API_KEYS = JSON.stringify({ "tenant-a": [sha256("test-key-a")], "tenant-b": [sha256("test-key-b")] });
 
+/** The Worker under test, as auxiliary Workers' service bindings name it (the plugin's runner). */
+const WORKER_UNDER_TEST = "vitest-plugin-runner-";
+
+/** A second Worker bound to SandboxService with these props, as a customer deploys one. */
+function rpcCaller(name: string, props: { tenant: string } | undefined) {
+  return {
+    name,
+    modules: true,
+    scriptPath: "./test/rpc/caller-worker.mjs",
+    compatibilityDate: "2026-11-01",
+    serviceBindings: { SANDBOXER: { name: WORKER_UNDER_TEST, entrypoint: "SandboxService", ...(props ? { props } : {}) } },
+  };
+}
+
 export default defineConfig({
   plugins: [
     cloudflareTest({
@@ -16,6 +30,13 @@ export default defineConfig({
         bindings: { API_KEYS, SECRETS_KEY: "test-secrets-key-0123456789abcdef" },
         // The network: a fake upstream that follows the real fetch API (test/upstream.ts).
         outboundService: upstream,
+        // Other Workers bound to SandboxService (test/rpc): the tests reach them through these.
+        serviceBindings: { CALLER_A: "rpc-caller-a", CALLER_B: "rpc-caller-b", CALLER_NO_TENANT: "rpc-caller-none" },
+        workers: [
+          rpcCaller("rpc-caller-a", { tenant: "tenant-a" }),
+          rpcCaller("rpc-caller-b", { tenant: "tenant-b" }),
+          rpcCaller("rpc-caller-none", undefined),
+        ],
       },
     }),
   ],

@@ -54,9 +54,10 @@ export class SandboxerError extends Error {
     readonly detail: string,
     readonly extra: ProblemExtra = {},
   ) {
-    // The message carries the whole error so it survives an RPC boundary: a Durable
-    // Object's thrown error reaches the Worker as a plain Error with this message.
-    super(`${RPC_PREFIX}${JSON.stringify({ code, detail, extra })}`);
+    // The message carries the whole error so it survives an RPC boundary: a thrown error
+    // reaches the other side as a plain Error with only its message (`fromRpc` reads it
+    // back). It starts with "code: detail" so a caller that only logs it reads something.
+    super(`${code}: ${detail} ${RPC_PREFIX}${JSON.stringify({ code, detail, extra })}`);
   }
 
   get status(): number {

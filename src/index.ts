@@ -3,7 +3,8 @@ import { buildApi } from "./api";
 
 export { SandboxDO } from "../durable-objects/sandbox";
 export { RegistryDO } from "../durable-objects/registry";
-export { FilesCapability, StateCapability } from "./capabilities/entrypoints";
+export { FilesCapability, StateCapability, ToolsCapability } from "./capabilities/entrypoints";
 export { EgressGateway } from "./egress/gateway";
+export { SandboxService } from "./rpc/service";
 
 export default buildApi();

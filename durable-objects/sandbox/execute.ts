@@ -6,6 +6,7 @@ import type { ExecutionHistory } from "./executions";
 import type { FairQueue } from "./queue";
 import type { StoredSandbox } from "./record";
 import type { Workspace } from "./workspace";
+import { withoutPrelude } from "./host-tools";
 
 /** Executions waiting for a slot beyond this are refused with 429 rather than queued forever. */
 export const MAX_QUEUED_EXECUTIONS = 64;
@@ -51,9 +52,11 @@ export function effectiveLimits(s: StoredSandbox, request: ExecRequest): Isolate
 
 /**
  * Checks what can be refused before anything runs (limits, queue depth), so the caller
- * can still answer with an HTTP error; then `run` executes it.
+ * can still answer with an HTTP error; then `run` executes it. A `prelude` (host tools) is
+ * put in front of the code on its first line; error positions are given back in the user's code.
  */
-export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, request: ExecRequest) {
+export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, request: ExecRequest, options: { prelude?: string } = {}) {
+  const prelude = options.prelude ?? "";
   const limits = effectiveLimits(s, request);
   const codeBytes = new TextEncoder().encode(request.code).length;
   if (codeBytes > limits.codeBytes) {
@@ -80,7 +83,7 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
     try {
       outcome = await ctx.queue.run(() =>
       runSnippet(ctx.loader, {
-        code: request.code,
+        code: prelude + request.code,
         language,
         input: request.input,
         limits,
@@ -104,6 +107,8 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
       throw error;
     }
     const result: ExecResult = { ...outcome, executionId, durationMs: outcome.durationMs ?? Date.now() - started };
+    if (prelude) result.error = withoutPrelude(result.error, prelude.length);
+    if (result.error === undefined) delete result.error;
     // The gateway refused requests past the limit (403s the code saw); the run itself failed on it.
     if (ctx.subrequestsExceeded(executionId) && result.error?.name !== "LimitExceeded") {
       result.status = "error";

@@ -13,6 +13,8 @@ import { prepareExecution, type ExecutionContext } from "./execute";
 import { ExecutionHistory } from "./executions";
 import { FairQueue } from "./queue";
 import { sseStream } from "./sse";
+import { HostToolRegistry } from "./host-tools";
+import { hostToolNames, toolsPrelude, TOOLS_ENV_KEY, type HostTools } from "../../src/capabilities/tools";
 import { invokeCapability } from "./capabilities";
 import { StateStore } from "./state-store";
 import { sandboxDeclarations } from "../../src/capabilities/declarations";
@@ -54,7 +56,9 @@ export class SandboxDO extends DurableObject<Env> {
   private readonly history: ExecutionHistory;
   private readonly state: StateStore;
   private readonly queue = new FairQueue(MAX_CONCURRENT_EXECUTIONS);
-  /** Outbound requests made so far by each running execution. */
+  /** Host tools of running executions (the RPC caller's function stubs). */
+  private readonly hostTools = new HostToolRegistry();
+  /** Outbound requests and host-tool calls made so far by each running execution. */
   private readonly egressCounts = new Map<string, number>();
   /** The stored record, read once per instance; `null` means "none stored". */
   private cached: StoredSandbox | null | undefined;
@@ -162,11 +166,13 @@ export class SandboxDO extends DurableObject<Env> {
     });
   }
 
-  /** Runs a snippet and answers with its whole result. Counts as activity (before and after). */
-  async exec(request: ExecRequest): Promise<Settled<ExecResult>> {
+  /**
+   * Runs a snippet and answers with its whole result. Counts as activity (before and after).
+   * `tools`: the RPC caller's host tools, callable from the snippet as `tools.<name>(args)`.
+   */
+  async exec(request: ExecRequest, tools?: HostTools): Promise<Settled<ExecResult>> {
     return settle(async () => {
-      const s = this.touch(await this.running());
-      const { run } = prepareExecution(this.executionContext(s), s, request);
+      const { run } = await this.startExecution(request, tools);
       return run();
     });
   }
@@ -176,10 +182,9 @@ export class SandboxDO extends DurableObject<Env> {
    * `result` or `error`, then `done` with the whole result. Anything refused before the
    * code runs (stopped sandbox, limits, queue full) is thrown, so it is still an HTTP error.
    */
-  async execStream(request: ExecRequest): Promise<Settled<ReadableStream<Uint8Array>>> {
+  async execStream(request: ExecRequest, tools?: HostTools): Promise<Settled<ReadableStream<Uint8Array>>> {
     return settle(async () => {
-      const s = this.touch(await this.running());
-      const { executionId, run } = prepareExecution(this.executionContext(s), s, request);
+      const { executionId, run } = await this.startExecution(request, tools);
       const sse = sseStream();
       const finished = (async () => {
         try {
@@ -199,6 +204,21 @@ export class SandboxDO extends DurableObject<Env> {
     });
   }
 
+  /** A host-tool call from the ToolsCapability entrypoint, made by code of a running execution. */
+  async invokeTool(executionId: string, name: string, args: unknown): Promise<Settled<unknown>> {
+    return settle(async () => {
+      const s = await this.running();
+      return this.hostTools.invoke(executionId, name, args, {
+        audit: this.audit,
+        countCall: () => {
+          const used = (this.egressCounts.get(executionId) ?? 0) + 1;
+          this.egressCounts.set(executionId, used);
+          return used > s.profile.limits.subRequests ? s.profile.limits.subRequests : null;
+        },
+      });
+    });
+  }
+
   async listExecutions(limit: number, cursor?: string): Promise<Settled<ExecutionPage>> {
     return settle(async () => {
       this.require();
@@ -212,11 +232,11 @@ export class SandboxDO extends DurableObject<Env> {
     });
   }
 
-  /** The `.d.ts` describing exactly the `env` this sandbox's code receives. */
-  async typeDeclarations(): Promise<Settled<string>> {
+  /** The `.d.ts` describing exactly the `env` this sandbox's code receives (and `tools`, when host tools are named). */
+  async typeDeclarations(toolNames?: string[]): Promise<Settled<string>> {
     return settle(async () => {
       const s = await this.current();
-      return sandboxDeclarations(Object.keys(s.env), s.capabilities, Object.keys(s.secrets ?? {}));
+      return sandboxDeclarations(Object.keys(s.env), s.capabilities, Object.keys(s.secrets ?? {}), toolNames);
     });
   }
 
@@ -295,6 +315,15 @@ export class SandboxDO extends DurableObject<Env> {
 
   // -- internals -------------------------------------------------------------
 
+  /** Activity, the checks before anything runs, and the host tools held for the execution. */
+  private async startExecution(request: ExecRequest, tools: HostTools | undefined) {
+    const s = this.touch(await this.running());
+    const names = hostToolNames(tools);
+    const prepared = prepareExecution(this.executionContext(s), s, request, { prelude: names ? toolsPrelude(names) : "" });
+    this.hostTools.hold(prepared.executionId, tools);
+    return prepared;
+  }
+
   private executionContext(s: StoredSandbox): ExecutionContext {
     return {
       loader: this.env.LOADER,
@@ -310,6 +339,7 @@ export class SandboxDO extends DurableObject<Env> {
       subrequestsExceeded: (executionId) => (this.egressCounts.get(executionId) ?? 0) > s.profile.limits.subRequests,
       onFinished: (executionId) => {
         this.egressCounts.delete(executionId);
+        this.hostTools.release(executionId);
         this.afterExecution();
       },
     };
@@ -327,6 +357,7 @@ export class SandboxDO extends DurableObject<Env> {
       const entrypoint = CAPABILITIES[grant.name]?.entrypoint;
       if (entrypoint) env[grant.name] = this.ctx.exports[entrypoint]({ props });
     }
+    if (this.hostTools.has(executionId)) env[TOOLS_ENV_KEY] = this.ctx.exports.ToolsCapability({ props });
     return env;
   }
 

@@ -36,6 +36,7 @@ export type SandboxRpc = Unwrapped<
     | "recordAudit"
     | "typeDeclarations"
     | "invokeCapability"
+    | "invokeTool"
     | "egressGrant"
   >
 >;

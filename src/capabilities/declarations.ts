@@ -1,12 +1,13 @@
 import type { CapabilityGrant } from "../schemas/sandbox";
 import { CAPABILITIES } from "./definitions";
+import { toolsDeclaration } from "./tools";
 
 /**
  * The `.d.ts` an agent reads before writing code for a sandbox: exactly the `env` its
  * code receives (plain values and granted capabilities), plus the snippet globals. This
  * is Code Mode's idea, for any capability set.
  */
-export function sandboxDeclarations(envNames: string[], grants: CapabilityGrant[], secretNames: string[] = []): string {
+export function sandboxDeclarations(envNames: string[], grants: CapabilityGrant[], secretNames: string[] = [], toolNames: string[] = []): string {
   const members: string[] = [];
   for (const name of [...envNames].sort()) members.push(`  ${name}: string;`);
   for (const name of [...secretNames].sort()) {
@@ -27,7 +28,7 @@ ${members.join("\n")}
 declare const env: SandboxEnv;
 /** The \`input\` value sent with the exec request. */
 declare const input: unknown;
-${
+${toolNames.length > 0 ? toolsDeclaration(toolNames) : ""}${
   egress
     ? "// fetch() reaches only the hosts this sandbox's network policy allows; denials are 403 problem+json responses.\n"
     : "// fetch() and connect() are not available: this sandbox has no network access.\n"

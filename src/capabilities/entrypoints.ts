@@ -11,11 +11,27 @@ import type { CapabilityCall, CapabilityProps } from "./definitions";
 abstract class CapabilityEntrypoint extends WorkerEntrypoint<Env, CapabilityProps> {
   protected call(call: CapabilityCall): Promise<unknown> {
     const { tenant, sandboxId, executionId } = this.ctx.props;
-    // Errors reach the sandbox as plain Errors with a readable "code: detail" message.
-    return sandboxStub(this.env, tenant, sandboxId).invokeCapability(call, executionId).catch((error: unknown) => {
-      const known = SandboxerError.fromRpc(error);
-      throw known ? new Error(`${known.code}: ${known.detail}`) : error;
-    });
+    return readable(sandboxStub(this.env, tenant, sandboxId).invokeCapability(call, executionId));
+  }
+}
+
+/** Errors reach the sandbox as plain Errors with a readable "code: detail" message. */
+function readable<T>(promise: Promise<T>): Promise<T> {
+  return promise.catch((error: unknown) => {
+    const known = SandboxerError.fromRpc(error);
+    throw known ? new Error(`${known.code}: ${known.detail}`) : error;
+  });
+}
+
+/**
+ * The RPC caller's host tools (src/capabilities/tools.ts), as the snippet's `tools.<name>(args)`
+ * reaches them: forwarded to the sandbox's Durable Object, which holds the caller's stubs for
+ * this execution, audits the call and counts it against the subrequest limit.
+ */
+export class ToolsCapability extends WorkerEntrypoint<Env, CapabilityProps> {
+  async call(name: string, args: unknown): Promise<unknown> {
+    const { tenant, sandboxId, executionId } = this.ctx.props;
+    return readable(sandboxStub(this.env, tenant, sandboxId).invokeTool(executionId, String(name), args));
   }
 }
 

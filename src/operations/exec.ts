@@ -1,3 +1,4 @@
+import { hostToolNames, type HostTools } from "../capabilities/tools";
 import { ExecRequest, type ExecResult } from "../schemas/exec";
 import { ExecutionsQuery, type ExecutionPage } from "../schemas/executions";
 import { sandboxOf, type OperationContext } from "./context";
@@ -5,6 +6,19 @@ import { parseInput } from "./validate";
 
 /** What `exec` takes: the HTTP body's fields (`code`, `language`, `timeoutMs`, `cpuMs`, `input`). */
 export type ExecInput = ExecRequest;
+
+/** Options of `exec` that only some doors can offer. */
+export interface ExecOptions {
+  /**
+   * Host tools (RPC doors): the caller's functions, callable from the snippet as
+   * `tools.<name>(args)`; each call is audited and counts against the subrequest limit.
+   */
+  tools?: HostTools;
+}
+
+function checkedTools(tools: HostTools | undefined): HostTools | undefined {
+  return hostToolNames(tools) ? tools : undefined;
+}
 
 /** Running code, and what ran before. */
 export function execOperations(ctx: OperationContext) {
@@ -14,18 +28,18 @@ export function execOperations(ctx: OperationContext) {
      * the code is `status: "error"` (the call worked); refusals before anything runs (stopped
      * sandbox, per-call limit above the profile's, code too large, queue full) throw.
      */
-    async exec(id: string, request: ExecInput): Promise<ExecResult> {
+    async exec(id: string, request: ExecInput, options: ExecOptions = {}): Promise<ExecResult> {
       const body = parseInput(ExecRequest, request, "body");
-      return sandboxOf(ctx, id).exec(body);
+      return sandboxOf(ctx, id).exec(body, checkedTools(options.tools));
     },
 
     /**
      * Like `exec`, streamed as server-sent events (text/event-stream bytes): `stdout` and
      * `stderr` while it runs, then `result` or `error`, then `done` with the whole result.
      */
-    async execStream(id: string, request: ExecInput): Promise<ReadableStream<Uint8Array>> {
+    async execStream(id: string, request: ExecInput, options: ExecOptions = {}): Promise<ReadableStream<Uint8Array>> {
       const body = parseInput(ExecRequest, request, "body");
-      return sandboxOf(ctx, id).execStream(body);
+      return sandboxOf(ctx, id).execStream(body, checkedTools(options.tools));
     },
 
     /** The execution history, newest first (outputs for an hour after each finished). */

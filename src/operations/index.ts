@@ -9,7 +9,7 @@ import { secretOperations } from "./secrets";
 export type { OperationContext } from "./context";
 export type { CreateOptions, CreateOutcome, UpdateOptions } from "./sandboxes";
 export type { FileContent, FileData } from "./files";
-export type { ExecInput } from "./exec";
+export type { ExecInput, ExecOptions } from "./exec";
 export type { PutSecretOutcome } from "./secrets";
 export { parseInput, validationError } from "./validate";
 

@@ -1,0 +1,60 @@
+/**
+ * Reading the exec route's server-sent events (`event: <name>` + one `data:` line of JSON,
+ * as durable-objects/sandbox/sse.ts writes them). Shared by the HTTP client and the RPC
+ * entrypoint. No dependencies: runs in Node ≥ 18, Deno, Bun, browsers and Workers.
+ */
+
+/** One event of the stream: `stdout`/`stderr` while the code runs, then `result` or `error`, then `done`. */
+export interface ServerSentEvent {
+  event: string;
+  data: unknown;
+}
+
+/** Yields each event of `stream` as it arrives; malformed `data` is given as its raw text. */
+export async function* readServerSentEvents(stream: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<ServerSentEvent> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  const onAbort = () => void reader.cancel().catch(() => undefined);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      buffer = buffer.replace(/\r\n?/g, "\n");
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = parseBlock(block);
+        if (event) yield event;
+      }
+      if (done) break;
+    }
+    const last = parseBlock(buffer);
+    if (last) yield last;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    reader.releaseLock();
+  }
+}
+
+function parseBlock(block: string): ServerSentEvent | undefined {
+  let event = "message";
+  const data: string[] = [];
+  for (const line of block.split("\n")) {
+    if (line === "" || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "data") data.push(value);
+  }
+  if (data.length === 0) return undefined;
+  const text = data.join("\n");
+  try {
+    return { event, data: JSON.parse(text) };
+  } catch {
+    return { event, data: text };
+  }
+}

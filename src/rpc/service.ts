@@ -1,0 +1,112 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { operations, type CreateOptions, type FileContent, type FileData, type Operations, type PutSecretOutcome, type UpdateOptions } from "../operations";
+import type { AuditPage, AuditQuery } from "../schemas/audit";
+import type { ExecResult } from "../schemas/exec";
+import type { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
+import type { FileEntry } from "../schemas/files";
+import type { ProfileList } from "../schemas/profile";
+import type { CreateSandboxInput, ListSandboxesInput, PatchSandboxInput, SandboxList, SandboxRecord } from "../schemas/sandbox";
+import type { PutSecretInput, SecretList } from "../schemas/secrets";
+import { rpcCall } from "./errors";
+import { execOverRpc, execStreamOverRpc, type RpcExecRequest } from "./exec";
+import { SandboxHandle } from "./handle";
+
+/**
+ * The binding's props, set by whoever deploys the calling Worker (so trusted):
+ * `services = [{ binding = "SANDBOXER", service = "sand-boxer", entrypoint = "SandboxService", props = { tenant = "acme" } }]`.
+ */
+export interface SandboxServiceProps {
+  tenant: string;
+}
+
+/**
+ * sand-boxer for other Workers, over a service binding: every operation of the HTTP API as a
+ * typed method, for the tenant named in the binding's props (a binding without one is
+ * refused with `unauthorized`). Same validation, limits, errors, activity and audit as HTTP:
+ * each method is one call into `src/operations`. Errors are thrown as Errors whose message
+ * encodes the code: `SandboxerError.fromRpc(error)` gives back `code`, `status`, `detail`, `extra`.
+ */
+export class SandboxService extends WorkerEntrypoint<Env, SandboxServiceProps> {
+  /** The binding's tenant's operations; refused (`unauthorized`) without a tenant. */
+  #ops(): Operations {
+    return operations(this.env, (this.ctx.props as Partial<SandboxServiceProps> | undefined)?.tenant as string);
+  }
+
+  /** Creates a sandbox; `idempotencyKey` makes a retry return the same one. */
+  create(options: CreateSandboxInput = {}, createOptions: CreateOptions = {}): Promise<SandboxRecord> {
+    return rpcCall(async () => (await this.#ops().create(options, createOptions)).sandbox);
+  }
+  /** The record (a stopped sandbox keeps answering for 24 h with its `endReason`). Not activity. */
+  get(id: string): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops().get(id));
+  }
+  /** A page of the tenant's sandboxes, newest first. */
+  list(query: ListSandboxesInput = {}): Promise<SandboxList> {
+    return rpcCall(() => this.#ops().list(query));
+  }
+  /** TTL from now, idle timeout, metadata merge patch, grants to keep; `ifMatch` for optimistic concurrency. */
+  update(id: string, patch: PatchSandboxInput, options: UpdateOptions = {}): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops().update(id, patch, options));
+  }
+  /** Resets the idle clock. */
+  keepalive(id: string): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops().keepalive(id));
+  }
+  /** Stops the sandbox (reason `deleted`) and releases its files. */
+  destroy(id: string): Promise<void> {
+    return rpcCall(() => this.#ops().destroy(id));
+  }
+  /**
+   * Runs a snippet; with `onStdout`/`onStderr` the lines reach the caller as they are written;
+   * with `tools`, the snippet can call the caller's functions as `tools.<name>(args)`.
+   */
+  exec(id: string, request: RpcExecRequest): Promise<ExecResult> {
+    return rpcCall(() => execOverRpc(this.#ops(), id, request));
+  }
+  /** Runs a snippet and returns the events of the SSE route as a byte stream (`readServerSentEvents`). */
+  execStream(id: string, request: RpcExecRequest): Promise<ReadableStream<Uint8Array>> {
+    return rpcCall(() => execStreamOverRpc(this.#ops(), id, request));
+  }
+  readFile(id: string, path: string): Promise<FileContent> {
+    return rpcCall(() => this.#ops().readFile(id, path));
+  }
+  writeFile(id: string, path: string, data: FileData): Promise<FileEntry> {
+    return rpcCall(() => this.#ops().writeFile(id, path, data));
+  }
+  listFiles(id: string, prefix?: string): Promise<FileEntry[]> {
+    return rpcCall(() => this.#ops().listFiles(id, prefix));
+  }
+  deleteFile(id: string, path: string): Promise<void> {
+    return rpcCall(() => this.#ops().deleteFile(id, path));
+  }
+  executions(id: string, query: ExecutionsQuery = {}): Promise<ExecutionPage> {
+    return rpcCall(() => this.#ops().executions(id, query));
+  }
+  audit(id: string, query: AuditQuery = {}): Promise<AuditPage> {
+    return rpcCall(() => this.#ops().audit(id, query));
+  }
+  /** The `.d.ts` of the sandbox's `env` (and of `tools`, for the host-tool names given). */
+  types(id: string, options: { tools?: string[] } = {}): Promise<string> {
+    return rpcCall(() => this.#ops().types(id, options));
+  }
+  putSecret(name: string, input: PutSecretInput): Promise<PutSecretOutcome> {
+    return rpcCall(() => this.#ops().putSecret(name, input));
+  }
+  listSecrets(): Promise<SecretList> {
+    return rpcCall(() => this.#ops().listSecrets());
+  }
+  deleteSecret(name: string): Promise<void> {
+    return rpcCall(() => this.#ops().deleteSecret(name));
+  }
+  profiles(): Promise<ProfileList> {
+    return rpcCall(() => this.#ops().profiles());
+  }
+  /** A handle bound to one sandbox (`not_found` if the tenant has none by that id). */
+  sandbox(id: string): Promise<SandboxHandle> {
+    return rpcCall(async () => {
+      const ops = this.#ops();
+      await ops.get(id);
+      return new SandboxHandle(ops, id);
+    });
+  }
+}
