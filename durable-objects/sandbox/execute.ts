@@ -58,7 +58,8 @@ export function effectiveLimits(s: StoredSandbox, request: ExecRequest): Isolate
 export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, request: ExecRequest, options: { prelude?: string } = {}) {
   const prelude = options.prelude ?? "";
   const limits = effectiveLimits(s, request);
-  const codeBytes = new TextEncoder().encode(request.code).length;
+  // The prelude is loaded with the code, so it counts (a few dozen bytes per host tool).
+  const codeBytes = new TextEncoder().encode(prelude + request.code).length;
   if (codeBytes > limits.codeBytes) {
     throw new SandboxerError(ErrorCode.limitExceeded, `The code is ${codeBytes} bytes; this profile accepts at most ${limits.codeBytes}.`, {
       limit: "code",

@@ -2,6 +2,9 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ERROR_STATUS, ErrorCode, SandboxerError } from "../errors";
 
+/** Moved to the operation layer (every door validates there); re-exported for existing imports. */
+export { validationError } from "../operations/validate";
+
 export const PROBLEM_TYPE_BASE = "https://sand-boxer.dev/errors/";
 
 /** The one place a problem+json response is built (RFC 9457). */

@@ -1,4 +1,5 @@
 import { ErrorCode, SandboxerError } from "../errors";
+import { HOST_TOOL_NAME, MAX_HOST_TOOLS } from "../schemas/tools";
 
 /**
  * Host tools: functions of an RPC caller (a Worker bound to `SandboxService`) that the
@@ -10,10 +11,7 @@ import { ErrorCode, SandboxerError } from "../errors";
 export type HostTool = (args: any) => unknown;
 export type HostTools = Record<string, HostTool>;
 
-/** Most tools one execution may be handed. */
-export const MAX_HOST_TOOLS = 64;
-/** A tool's name is a JavaScript identifier (so `tools.name(…)` reads naturally). */
-export const HOST_TOOL_NAME = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
+export { HOST_TOOL_NAME, MAX_HOST_TOOLS };
 /** Where the isolate's `env` carries the ToolsCapability stub the prelude wraps. */
 export const TOOLS_ENV_KEY = "__sandboxerTools";
 

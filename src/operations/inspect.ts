@@ -1,10 +1,7 @@
-import { z } from "zod";
-import { HOST_TOOL_NAME, MAX_HOST_TOOLS } from "../capabilities/tools";
+import { TypesOptions } from "../schemas/tools";
 import { AuditQuery, type AuditPage } from "../schemas/audit";
 import { sandboxOf, type OperationContext } from "./context";
 import { parseInput } from "./validate";
-
-const TypesOptions = z.object({ tools: z.array(z.string().regex(HOST_TOOL_NAME, "must be a JavaScript identifier")).max(MAX_HOST_TOOLS).optional() });
 
 /** What a sandbox did and what its code can see. Neither is activity. */
 export function inspectOperations(ctx: OperationContext) {
@@ -16,7 +13,7 @@ export function inspectOperations(ctx: OperationContext) {
     },
 
     /** The `.d.ts` of exactly the `env` this sandbox's code receives; `tools` also declares those host tools. */
-    async types(id: string, options: { tools?: string[] } = {}): Promise<string> {
+    async types(id: string, options: TypesOptions = {}): Promise<string> {
       const tools = parseInput(TypesOptions, options ?? {}, "query").tools;
       return sandboxOf(ctx, id).typeDeclarations(tools);
     },

@@ -2,11 +2,9 @@ import { readServerSentEvents } from "../../client/sse";
 import type { HostTools } from "../capabilities/tools";
 import { ErrorCode, SandboxerError } from "../errors";
 import type { ExecInput, Operations } from "../operations";
-import type { ExecResult } from "../schemas/exec";
-import type { LogEntry } from "../schemas/exec";
+import type { ExecResult, OutputLine } from "../schemas/exec";
 
-/** A console line as the callbacks receive it. */
-export type OutputLine = LogEntry & { stream: "stdout" | "stderr" };
+export type { OutputLine };
 
 /**
  * `exec` over RPC: the HTTP body's fields, plus what only a binding can pass, functions.

@@ -67,21 +67,27 @@ export class SandboxService extends WorkerEntrypoint<Env, SandboxServiceProps> {
   execStream(id: string, request: RpcExecRequest): Promise<ReadableStream<Uint8Array>> {
     return rpcCall(() => execStreamOverRpc(this.#ops(), id, request));
   }
+  /** A workspace file: `{ entry, data }` (bytes). Activity. */
   readFile(id: string, path: string): Promise<FileContent> {
     return rpcCall(() => this.#ops().readFile(id, path));
   }
+  /** Creates or replaces a workspace file (text is stored as UTF-8). Activity. */
   writeFile(id: string, path: string, data: FileData): Promise<FileEntry> {
     return rpcCall(() => this.#ops().writeFile(id, path, data));
   }
+  /** Workspace files under an optional prefix, sorted by path. Activity. */
   listFiles(id: string, prefix?: string): Promise<FileEntry[]> {
     return rpcCall(() => this.#ops().listFiles(id, prefix));
   }
+  /** Deletes a workspace file (`not_found` if there is none). Activity. */
   deleteFile(id: string, path: string): Promise<void> {
     return rpcCall(() => this.#ops().deleteFile(id, path));
   }
+  /** The execution history, newest first. */
   executions(id: string, query: ExecutionsQuery = {}): Promise<ExecutionPage> {
     return rpcCall(() => this.#ops().executions(id, query));
   }
+  /** Capability, host-tool and egress decisions, oldest first. */
   audit(id: string, query: AuditQuery = {}): Promise<AuditPage> {
     return rpcCall(() => this.#ops().audit(id, query));
   }
@@ -89,15 +95,19 @@ export class SandboxService extends WorkerEntrypoint<Env, SandboxServiceProps> {
   types(id: string, options: { tools?: string[] } = {}): Promise<string> {
     return rpcCall(() => this.#ops().types(id, options));
   }
+  /** Creates or replaces a tenant secret (write-only). */
   putSecret(name: string, input: PutSecretInput): Promise<PutSecretOutcome> {
     return rpcCall(() => this.#ops().putSecret(name, input));
   }
+  /** Secret names and dates, never values. */
   listSecrets(): Promise<SecretList> {
     return rpcCall(() => this.#ops().listSecrets());
   }
+  /** Deletes a tenant secret. */
   deleteSecret(name: string): Promise<void> {
     return rpcCall(() => this.#ops().deleteSecret(name));
   }
+  /** Every profile sandboxes can be created from. */
   profiles(): Promise<ProfileList> {
     return rpcCall(() => this.#ops().profiles());
   }

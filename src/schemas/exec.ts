@@ -29,6 +29,9 @@ export const LogEntry = z
   .object({ level: z.enum(["log", "info", "debug", "warn", "error"]), message: z.string(), ts: z.string().datetime() })
   .openapi("LogEntry");
 
+/** A console line as the exec stream's `stdout`/`stderr` events (and console callbacks) carry it. */
+export const OutputLine = LogEntry.extend({ stream: z.enum(["stdout", "stderr"]) }).openapi("OutputLine");
+
 export const ExecResult = z
   .object({
     executionId: z.string(),
@@ -51,3 +54,4 @@ export type ExecRequest = z.input<typeof ExecRequest>;
 export type ExecResult = z.infer<typeof ExecResult>;
 export type ExecError = z.infer<typeof ExecError>;
 export type LogEntry = z.infer<typeof LogEntry>;
+export type OutputLine = z.infer<typeof OutputLine>;

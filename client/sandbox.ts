@@ -1,0 +1,138 @@
+import type { AuditPage } from "../src/schemas/audit";
+import type { ExecRequest, ExecResult, OutputLine } from "../src/schemas/exec";
+import type { ExecutionPage } from "../src/schemas/executions";
+import type { FileEntry } from "../src/schemas/files";
+import type { PatchSandboxInput, SandboxRecord } from "../src/schemas/sandbox";
+import { SandboxerError } from "./errors.ts";
+import type { Transport } from "./http.ts";
+import { readServerSentEvents } from "./sse.ts";
+
+export type { OutputLine };
+
+/** Options of `Sandbox.exec` besides the code. */
+export interface ExecOptions extends Omit<ExecRequest, "code"> {
+  /** Each console.log/info/debug line, as the code writes it (the call then streams over SSE). */
+  onStdout?: (text: string, line: OutputLine) => void;
+  /** Each console.warn/error line, as the code writes it. */
+  onStderr?: (text: string, line: OutputLine) => void;
+  /** Cancels the request (the execution itself runs to its own limits). */
+  signal?: AbortSignal;
+}
+
+/** What `files.write` accepts. */
+export type FileBody = string | Uint8Array | ArrayBuffer | Blob;
+
+const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
+
+/** One sandbox. `info` is its record as last seen; every method calls the service. */
+export class Sandbox {
+  readonly id: string;
+  info: SandboxRecord;
+  readonly #http: Transport;
+  readonly #base: string;
+
+  constructor(http: Transport, record: SandboxRecord) {
+    this.#http = http;
+    this.id = record.id;
+    this.info = record;
+    this.#base = `/v1/sandboxes/${encodeURIComponent(record.id)}`;
+  }
+
+  /** Re-reads the record (not activity). */
+  async refresh(): Promise<SandboxRecord> {
+    return (this.info = await this.#http.json<SandboxRecord>("GET", this.#base));
+  }
+
+  /**
+   * Runs a JS/TS snippet in a fresh isolate. With `onStdout`/`onStderr` the output arrives
+   * as it is written (server-sent events); either way the whole result is returned. A
+   * thrown error in the code is `status: "error"`, not an exception.
+   */
+  async exec(code: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const { onStdout, onStderr, signal, ...rest } = options;
+    const json = { code, ...rest };
+    if (!onStdout && !onStderr) return this.#http.json<ExecResult>("POST", `${this.#base}/exec`, { json, signal });
+    const response = await this.#http.request("POST", `${this.#base}/exec`, { json, signal, headers: { Accept: "text/event-stream" } });
+    let done: Partial<ExecResult> | undefined;
+    for await (const { event, data } of readServerSentEvents(response.body!, signal)) {
+      if (event === "stdout" || event === "stderr") {
+        const line = data as OutputLine;
+        (event === "stdout" ? onStdout : onStderr)?.(line.message, line);
+      } else if (event === "done") {
+        done = data as Partial<ExecResult>;
+      }
+    }
+    signal?.throwIfAborted();
+    if (!done || typeof done.stdout !== "string") {
+      throw new SandboxerError("internal", 500, "The execution's event stream ended without its result.");
+    }
+    return done as ExecResult;
+  }
+
+  /** The workspace: binary-safe reads and writes, paths relative to its root. */
+  readonly files = {
+    /** A file's bytes. */
+    read: async (path: string, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> =>
+      new Uint8Array(await (await this.#http.request("GET", `${this.#base}/files/${encodePath(path)}`, options)).arrayBuffer()),
+    /** A file's text (UTF-8). */
+    readText: async (path: string, options: { signal?: AbortSignal } = {}): Promise<string> =>
+      new TextDecoder().decode(await this.files.read(path, options)),
+    /** Creates or replaces a file. */
+    write: async (path: string, data: FileBody, options: { signal?: AbortSignal } = {}): Promise<FileEntry> =>
+      this.#http.json<FileEntry>("PUT", `${this.#base}/files/${encodePath(path)}`, {
+        body: data as BodyInit,
+        headers: { "Content-Type": "application/octet-stream" },
+        ...options,
+      }),
+    /** Files under an optional prefix, sorted by path. */
+    list: async (prefix?: string): Promise<FileEntry[]> =>
+      this.#http.json<FileEntry[]>("GET", `${this.#base}/files${prefix ? `?prefix=${encodeURIComponent(prefix)}` : ""}`),
+    /** Deletes a file. */
+    delete: async (path: string): Promise<void> => {
+      await this.#http.request("DELETE", `${this.#base}/files/${encodePath(path)}`);
+    },
+  };
+
+  /** Sets the remaining lifetime to `seconds` from now (capped by the profile). */
+  async setTimeout(seconds: number): Promise<SandboxRecord> {
+    return this.update({ ttlSeconds: seconds });
+  }
+
+  /** TTL, idle timeout, metadata (merge patch: null removes a key), grants to keep. */
+  async update(patch: PatchSandboxInput, options: { ifMatch?: string } = {}): Promise<SandboxRecord> {
+    const headers: Record<string, string> = options.ifMatch ? { "If-Match": options.ifMatch } : {};
+    return (this.info = await this.#http.json<SandboxRecord>("PATCH", this.#base, { json: patch, headers, idempotent: Boolean(options.ifMatch) }));
+  }
+
+  /** Resets the idle clock. */
+  async keepalive(): Promise<SandboxRecord> {
+    return (this.info = await this.#http.json<SandboxRecord>("POST", `${this.#base}/keepalive`, { idempotent: true }));
+  }
+
+  /** Stops the sandbox and releases its files (its record stays readable for 24 h). */
+  async kill(): Promise<void> {
+    await this.#http.request("DELETE", this.#base);
+  }
+
+  /** The execution history, newest first. */
+  async executions(query: { limit?: number; cursor?: string } = {}): Promise<ExecutionPage> {
+    return this.#http.json<ExecutionPage>("GET", `${this.#base}/executions${search(query)}`);
+  }
+
+  /** Capability, host-tool and egress decisions, oldest first. */
+  async audit(query: { limit?: number; cursor?: string } = {}): Promise<AuditPage> {
+    return this.#http.json<AuditPage>("GET", `${this.#base}/audit${search(query)}`);
+  }
+
+  /** The `.d.ts` of the `env` this sandbox's code receives. */
+  async types(): Promise<string> {
+    return (await this.#http.request("GET", `${this.#base}/types`)).text();
+  }
+}
+
+export function search(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}

@@ -1,0 +1,65 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { SandboxerError } from "../../src/errors";
+import { operations } from "../../src/operations";
+import { api } from "../helpers";
+
+/** What an operation threw, as a SandboxerError. */
+async function thrown(promise: Promise<unknown>): Promise<SandboxerError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SandboxerError);
+  return error as SandboxerError;
+}
+
+describe("the operation layer", () => {
+  it("refuses to run without a tenant, whatever the door", () => {
+    expect(() => operations(env, "")).toThrow(SandboxerError);
+    expect(() => operations(env, undefined as unknown as string)).toThrow(/unauthorized/);
+  });
+
+  it("validates with the same schemas as HTTP: the same codes and error paths", async () => {
+    const body = { ttlSeconds: "soon", profile: 7 };
+    const direct = await thrown(operations(env, "tenant-a").create(body as never));
+    const overHttp = await (await api("POST", "/v1/sandboxes", { json: body })).json<any>();
+    expect(direct.code).toBe(overHttp.code);
+    expect(direct.extra.errors).toEqual(overHttp.errors);
+  });
+
+  it("a sandbox created by an operation is the tenant's over HTTP, and only that tenant's", async () => {
+    const { sandbox, replayed } = await operations(env, "tenant-a").create({ metadata: { via: "ops" } });
+    expect(replayed).toBe(false);
+    expect((await api("GET", `/v1/sandboxes/${sandbox.id}`)).status).toBe(200);
+    expect((await api("GET", `/v1/sandboxes/${sandbox.id}`, { as: "b" })).status).toBe(404);
+    expect((await thrown(operations(env, "tenant-b").get(sandbox.id))).code).toBe("not_found");
+  });
+
+  it("an idempotency key replays the same sandbox and refuses another body", async () => {
+    const ops = operations(env, "tenant-a");
+    const first = await ops.create({ ttlSeconds: 60 }, { idempotencyKey: "ops-key-1" });
+    const again = await ops.create({ ttlSeconds: 60 }, { idempotencyKey: "ops-key-1" });
+    expect(again).toEqual({ sandbox: expect.objectContaining({ id: first.sandbox.id }), replayed: true });
+    expect((await thrown(ops.create({ ttlSeconds: 61 }, { idempotencyKey: "ops-key-1" }))).code).toBe("idempotency_conflict");
+  });
+
+  it("files take text or bytes and normalise paths", async () => {
+    const ops = operations(env, "tenant-a");
+    const { sandbox } = await ops.create();
+    await ops.writeFile(sandbox.id, "a//b/./c.txt", "hé");
+    await ops.writeFile(sandbox.id, "raw.bin", new Uint8Array([0, 255]));
+    expect(new TextDecoder().decode((await ops.readFile(sandbox.id, "a/b/c.txt")).data)).toBe("hé");
+    expect([...(await ops.readFile(sandbox.id, "raw.bin")).data]).toEqual([0, 255]);
+    expect((await thrown(ops.readFile(sandbox.id, "../x"))).code).toBe("validation_failed");
+    expect((await thrown(ops.writeFile(sandbox.id, "x", 5 as never))).code).toBe("validation_failed");
+  });
+
+  it("host tools must be named functions", async () => {
+    const ops = operations(env, "tenant-a");
+    const { sandbox } = await ops.create();
+    const error = await thrown(ops.exec(sandbox.id, { code: "1" }, { tools: { "not a name": () => 1, ok: 5 } as never }));
+    expect(error.code).toBe("validation_failed");
+    expect((error.extra.errors as { path: string }[]).map((e) => e.path)).toEqual(["tools.not a name", "tools.ok"]);
+  });
+});
