@@ -54,12 +54,16 @@ describe("/mcp", () => {
     expect((await api("GET", `/v1/sandboxes/${created.structuredContent.id}`, { as: "b" })).status).toBe(404);
   });
 
-  it("returns a validation error from the operation with every bad field", async () => {
+  it("returns the operation's validation error, with the same code, detail and fields as HTTP", async () => {
     const a = await connect("a");
-    const result = await call(a, "create_sandbox", { profile: "no-such-profile" });
+    const result = await call(a, "create_sandbox", { profile: "python-gpu" });
     expect(result.isError).toBe(true);
-    expect(result.structuredContent.code).toMatch(/validation_failed|not_found/);
-    expect(result.content[0]).toMatchObject({ type: "text", text: expect.stringContaining("no-such-profile") });
+    expect(result.structuredContent).toMatchObject({
+      code: "validation_failed",
+      detail: expect.stringContaining("Known profiles: js"),
+      errors: [{ path: "profile", message: expect.stringContaining("js") }],
+    });
+    expect(result.content[0]).toMatchObject({ type: "text", text: expect.stringMatching(/^validation_failed: .*Known profiles: js/) });
   });
 
   it("answers a request without a key with problem+json 401 before any MCP handling", async () => {
