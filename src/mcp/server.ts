@@ -53,6 +53,7 @@ export function buildMcpServer(ops: Operations, version: string): McpServer {
         return errorResult(error, name);
       }
     };
+    // Closed world unless a tool says otherwise: only run_code's code can reach beyond sand-boxer.
     server.registerTool(name, { description, inputSchema, annotations: { openWorldHint: false, ...annotations } }, guarded as unknown as ToolCallback<S>);
   }
 
@@ -71,7 +72,8 @@ export function buildMcpServer(ops: Operations, version: string): McpServer {
     "run_code",
     "Run a JavaScript or TypeScript snippet in a fresh V8 isolate and get its result, stdout and stderr. Without `sandboxId` it runs in a one-off sandbox deleted afterwards. A thrown error or an exceeded limit (CPU budget, wall time, output) comes back as an error result with the error's line and column in your code: fix the code and call again.",
     RunCodeToolInput,
-    {},
+    // With a `js-net` sandbox the code may reach the hosts its allowlist names.
+    { openWorldHint: true },
     async ({ sandboxId, ...request }) => {
       if (sandboxId) return execResult(await ops.exec(sandboxId, request), sandboxId);
       const { sandbox } = await ops.create({});
