@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ErrorCode, SandboxerError } from "../errors";
 import { SandboxIdParam } from "../schemas/common";
 import { CreateSandboxBody, ListSandboxesQuery, PatchSandboxBody, SandboxList, SandboxRecord } from "../schemas/sandbox";
 import { createApp, ops } from "./app";
@@ -46,17 +45,11 @@ const listSandboxes = createRoute({
 
 sandboxes.openapi(listSandboxes, async (c) => {
   const { state, limit, cursor } = c.req.valid("query");
+  // `metadata.<key>=<value>` parameters become the operation's `metadata` (it checks the keys).
   const metadata: Record<string, string> = {};
   for (const [name, values] of Object.entries(c.req.queries())) {
-    if (!name.startsWith("metadata.")) continue;
-    const key = name.slice("metadata.".length);
     const value = values.at(-1);
-    if (!key || value === undefined) {
-      throw new SandboxerError(ErrorCode.validationFailed, "A metadata filter needs a key: metadata.<key>=<value>.", {
-        errors: [{ path: `query.${name}`, message: "empty metadata key" }],
-      });
-    }
-    metadata[key] = value;
+    if (name.startsWith("metadata.") && value !== undefined) metadata[name.slice("metadata.".length)] = value;
   }
   return c.json(await ops(c).list({ state, metadata, limit, cursor }), 200);
 });

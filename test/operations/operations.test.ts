@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SandboxerError } from "../../src/errors";
 import { operations } from "../../src/operations";
-import { api } from "../helpers";
+import { api, problemOf } from "../helpers";
 
 /** What an operation threw, as a SandboxerError. */
 async function thrown(promise: Promise<unknown>): Promise<SandboxerError> {
@@ -61,5 +61,14 @@ describe("the operation layer", () => {
     const error = await thrown(ops.exec(sandbox.id, { code: "1" }, { tools: { "not a name": () => 1, ok: 5 } as never }));
     expect(error.code).toBe("validation_failed");
     expect((error.extra.errors as { path: string }[]).map((e) => e.path)).toEqual(["tools.not a name", "tools.ok"]);
+  });
+
+  it("the HTTP door leaves checks to the operation: an empty metadata filter key is the operation's 400", async () => {
+    const direct = await thrown(operations(env, "tenant-a").list({ metadata: { "": "x" } }));
+    const { status, body } = await problemOf(await api("GET", "/v1/sandboxes?metadata.=x"));
+    expect(status).toBe(400);
+    expect(body.code).toBe(direct.code);
+    expect(body.errors).toEqual(direct.extra.errors);
+    expect(body.errors[0].path).toMatch(/^query\.metadata/);
   });
 });
