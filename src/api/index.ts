@@ -7,6 +7,7 @@ import { inspect } from "./inspect";
 import { exec } from "./exec";
 import { files } from "./files";
 import { openApiDocuments, rejectUnknownQueryParameters } from "./openapi";
+import { mcp } from "../mcp";
 import { notFoundHandler, onError } from "./problem";
 import { profiles } from "./profiles";
 import { sandboxes } from "./sandboxes";
@@ -25,6 +26,8 @@ export function buildApi() {
   const openApiDocument = openApiDocuments(app);
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument(new URL(c.req.url).origin, c.env.SANDBOXER_VERSION)));
   mountDocs(app);
+
+  app.route("/mcp", mcp);
 
   app.use("/v1/*", requireTenant);
   app.use("/v1/*", rejectUnknownQueryParameters(app));

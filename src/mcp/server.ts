@@ -1,0 +1,235 @@
+import { McpServer, ResourceTemplate, type ToolCallback } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ErrorCode as McpErrorCode, McpError, type CallToolResult, type ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { z } from "zod";
+import { toSandboxerError } from "../api/problem";
+import { ErrorCode, SandboxerError } from "../errors";
+import type { Operations } from "../operations";
+import {
+  CreateSandboxToolInput,
+  ListFilesToolInput,
+  ListSandboxesToolInput,
+  ReadFileToolInput,
+  RunCodeToolInput,
+  SandboxToolInput,
+  SetTimeoutToolInput,
+  WriteFileToolInput,
+} from "../schemas/mcp";
+import { errorResult, execResult, jsonResult, toolResult } from "./render";
+
+/** What the server tells a model about itself when it connects. */
+const INSTRUCTIONS =
+  "sand-boxer runs JavaScript/TypeScript in isolated sandboxes with a CPU budget, wall-time and output limits, and no network unless the profile allows it. " +
+  "For a quick computation call run_code without sandboxId. To keep files between runs, create_sandbox, then write_file / run_code (code can import workspace files by relative path) / read_file, and stop_sandbox when done. " +
+  "A sandbox stops by itself after its TTL or idle timeout. get_types gives the TypeScript declarations of the `env` the code receives.";
+
+/** URI of a sandbox's `.d.ts` resource. */
+const TYPES_URI_TEMPLATE = "sandboxer://sandboxes/{sandboxId}/types.d.ts";
+
+/** At most this many sandboxes are offered as `.d.ts` resources in a listing. */
+const LISTED_TYPE_RESOURCES = 100;
+
+/**
+ * The MCP server of one request, for one authenticated tenant. Every tool is a door over
+ * the operation layer: its arguments are checked by a schema built from the HTTP contract,
+ * the operation does the rest (validation, limits, activity, audit), and whatever it throws
+ * comes back as a tool result with `isError` and the error's stable `code`.
+ */
+export function buildMcpServer(ops: Operations, version: string): McpServer {
+  const server = new McpServer({ name: "sand-boxer", version }, { instructions: INSTRUCTIONS, capabilities: { tools: {}, resources: {} } });
+
+  /** Registers a tool whose failures become `isError` results rather than protocol errors. */
+  function tool<S extends z.ZodObject>(
+    name: string,
+    description: string,
+    inputSchema: S,
+    annotations: ToolAnnotations,
+    run: (args: z.output<S>) => Promise<CallToolResult>,
+  ): void {
+    // The SDK has parsed `args` with `inputSchema`; its callback type cannot follow a generic S.
+    const guarded = async (args: z.output<S>): Promise<CallToolResult> => {
+      try {
+        return await run(args);
+      } catch (error) {
+        return errorResult(error, name);
+      }
+    };
+    // Closed world unless a tool says otherwise: only run_code's code can reach beyond sand-boxer.
+    server.registerTool(name, { description, inputSchema, annotations: { openWorldHint: false, ...annotations } }, guarded as unknown as ToolCallback<S>);
+  }
+
+  tool(
+    "create_sandbox",
+    "Create a sandbox: an isolated workspace where run_code, write_file, read_file and list_files work, kept until stop_sandbox, its TTL or its idle timeout. Returns the sandbox record; use its `id` as `sandboxId`.",
+    CreateSandboxToolInput,
+    {},
+    async (args) => {
+      const { sandbox } = await ops.create(args);
+      return toolResult(`Created sandbox ${sandbox.id} (profile ${sandbox.profile}), expires at ${sandbox.expiresAt}.`, sandbox);
+    },
+  );
+
+  tool(
+    "run_code",
+    "Run a JavaScript or TypeScript snippet in a fresh V8 isolate and get its result, stdout and stderr. Without `sandboxId` it runs in a one-off sandbox deleted afterwards. A thrown error or an exceeded limit (CPU budget, wall time, output) comes back as an error result with the error's line and column in your code: fix the code and call again.",
+    RunCodeToolInput,
+    // With a `js-net` sandbox the code may reach the hosts its allowlist names.
+    { openWorldHint: true },
+    async ({ sandboxId, ...request }) => {
+      if (sandboxId) return execResult(await ops.exec(sandboxId, request), sandboxId);
+      const { sandbox } = await ops.create({});
+      try {
+        return execResult(await ops.exec(sandbox.id, request), undefined);
+      } finally {
+        // A one-off sandbox must not outlive its call; if this fails, its idle clock still stops it.
+        await ops.destroy(sandbox.id).catch((error) => console.error(`could not delete one-off sandbox ${sandbox.id}:`, error));
+      }
+    },
+  );
+
+  tool(
+    "write_file",
+    "Create or replace a file in a sandbox's workspace. Code run with run_code in that sandbox can import it (`import { f } from \"./lib/f.ts\"`).",
+    WriteFileToolInput,
+    { idempotentHint: true },
+    async ({ sandboxId, path, content, encoding }) => {
+      const entry = await ops.writeFile(sandboxId, path, encoding === "base64" ? decodeBase64(content) : content);
+      return toolResult(`Wrote ${entry.path} (${entry.size} bytes).`, entry);
+    },
+  );
+
+  tool(
+    "read_file",
+    "Read a file from a sandbox's workspace. Text comes back as UTF-8; a file that is not valid UTF-8 comes back base64-encoded (`encoding: \"base64\"`).",
+    ReadFileToolInput,
+    { readOnlyHint: true },
+    async ({ sandboxId, path }) => {
+      const { entry, data } = await ops.readFile(sandboxId, path);
+      const text = decodeUtf8(data);
+      const file = text === undefined ? { ...entry, encoding: "base64", content: encodeBase64(data) } : { ...entry, encoding: "utf8", content: text };
+      return toolResult(text ?? file.content, file);
+    },
+  );
+
+  tool(
+    "list_files",
+    "List the files in a sandbox's workspace (path, size, updatedAt), sorted by path, optionally only under a prefix.",
+    ListFilesToolInput,
+    { readOnlyHint: true },
+    async ({ sandboxId, prefix }) => {
+      const files = await ops.listFiles(sandboxId, prefix);
+      const text = files.length === 0 ? "No files." : files.map((f) => `${f.path}\t${f.size} bytes\t${f.updatedAt}`).join("\n");
+      return toolResult(text, { files });
+    },
+  );
+
+  tool(
+    "set_timeout",
+    "Set how long a sandbox lives: it stops `ttlSeconds` from now (shorter or longer than before, at most the profile's maximum). Returns the updated record.",
+    SetTimeoutToolInput,
+    { idempotentHint: true },
+    async ({ sandboxId, ttlSeconds }) => {
+      const sandbox = await ops.update(sandboxId, { ttlSeconds });
+      return toolResult(`Sandbox ${sandbox.id} now expires at ${sandbox.expiresAt}.`, sandbox);
+    },
+  );
+
+  tool(
+    "stop_sandbox",
+    "Stop a sandbox and release its files. Its record stays readable (state `stopped`) for 24 hours. Stopping a stopped sandbox does nothing.",
+    SandboxToolInput,
+    { destructiveHint: true, idempotentHint: true },
+    async ({ sandboxId }) => {
+      await ops.destroy(sandboxId);
+      const sandbox = await ops.get(sandboxId);
+      return toolResult(`Sandbox ${sandbox.id} is ${sandbox.state}.`, sandbox);
+    },
+  );
+
+  tool(
+    "list_sandboxes",
+    "List your sandboxes, newest first, optionally only running or stopped ones and only those whose metadata has all the given key/values. Page with `cursor` = the previous `nextCursor`.",
+    ListSandboxesToolInput,
+    { readOnlyHint: true },
+    async (args) => jsonResult(await ops.list(args)),
+  );
+
+  tool(
+    "get_types",
+    "Get the TypeScript declarations (.d.ts) of the `env` that code in this sandbox receives (its capabilities, environment values and secrets placeholders), to write code that type-checks.",
+    SandboxToolInput,
+    { readOnlyHint: true },
+    async ({ sandboxId }) => {
+      const declarations = await ops.types(sandboxId);
+      return toolResult(declarations, { sandboxId, declarations });
+    },
+  );
+
+  server.registerResource(
+    "sandbox-types",
+    new ResourceTemplate(TYPES_URI_TEMPLATE, {
+      list: async () => {
+        const { sandboxes } = await resourceCall(() => ops.list({ state: "running", limit: LISTED_TYPE_RESOURCES }));
+        return {
+          resources: sandboxes.map((s) => ({
+            uri: TYPES_URI_TEMPLATE.replace("{sandboxId}", s.id),
+            name: `${s.id} env types`,
+            mimeType: "text/typescript",
+          })),
+        };
+      },
+    }),
+    {
+      description: "The TypeScript declarations (.d.ts) of the `env` a sandbox's code receives.",
+      mimeType: "text/typescript",
+    },
+    async (uri, { sandboxId }) => {
+      const text = await resourceCall(() => ops.types(String(sandboxId)));
+      return { contents: [{ uri: uri.href, mimeType: "text/typescript", text }] };
+    },
+  );
+
+  return server;
+}
+
+/**
+ * Resource reads have no `isError` result: a failure is a JSON-RPC error, whose message and
+ * data carry our code and detail (not the internal wire form of the error).
+ */
+async function resourceCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const problem = toSandboxerError(error);
+    if (problem.code === ErrorCode.internal) console.error("internal error in an MCP resource read:", error);
+    const mcpCode = problem.code === ErrorCode.notFound ? McpErrorCode.InvalidParams : McpErrorCode.InternalError;
+    throw new McpError(mcpCode, `${problem.code}: ${problem.detail}`, { code: problem.code, detail: problem.detail, ...problem.extra });
+  }
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** base64 `content` of write_file; anything else is refused rather than silently mangled. */
+function decodeBase64(content: string): Uint8Array {
+  const compact = content.replace(/\s+/g, "");
+  if (compact.length % 4 !== 0 || !BASE64.test(compact)) {
+    throw new SandboxerError(ErrorCode.validationFailed, "`content` is not valid base64: send the file's bytes base64-encoded, or set `encoding` to `utf8` for text.", {
+      errors: [{ path: "arguments.content", message: "not valid base64" }],
+    });
+  }
+  return Uint8Array.from(atob(compact), (c) => c.charCodeAt(0));
+}
+
+function encodeBase64(data: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** The bytes as text if they are valid UTF-8. */
+function decodeUtf8(data: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(data);
+  } catch {
+    return undefined;
+  }
+}
