@@ -40,5 +40,11 @@ export default defineConfig({
       },
     }),
   ],
-  test: { include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"] },
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/e2e/**"],
+    // A file's first request loads the whole Worker (several MB with the reference renderer
+    // and the MCP SDK) into a fresh runtime: seconds on a loaded two-core machine.
+    testTimeout: 15_000,
+  },
 });
