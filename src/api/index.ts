@@ -1,4 +1,5 @@
 import { bodyLimit } from "hono/body-limit";
+import { dashboard } from "../dashboard";
 import { ErrorCode, SandboxerError } from "../errors";
 import { createApp } from "./app";
 import { requireTenant } from "./auth";
@@ -23,6 +24,8 @@ export function buildApi() {
   app.get("/healthz", (c) => c.json({ ok: true, version: c.env.SANDBOXER_VERSION }));
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument(c.env.SANDBOXER_VERSION)));
   app.get("/docs", (c) => c.html(renderDocsPage(openApiDocument(c.env.SANDBOXER_VERSION))));
+
+  app.route("/dashboard", dashboard);
 
   app.use("/v1/*", requireTenant);
   app.use(
