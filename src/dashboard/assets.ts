@@ -38,7 +38,9 @@ button:disabled { opacity: 0.45; cursor: not-allowed; }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .row { display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-end; }
 .row > .field { flex: 1 1 150px; }
-.row > .field.narrow { flex: 0 1 110px; }
+.row > .field.narrow { flex: 0 1 150px; }
+.card h2 { margin-top: 0; }
+.nowrap { white-space: nowrap; }
 .filters { margin-bottom: 14px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 0.85rem; font-weight: 600; white-space: nowrap; }
 .badge.running { background: var(--ok-bg); color: var(--ok); }
@@ -48,10 +50,10 @@ button:disabled { opacity: 0.45; cursor: not-allowed; }
 .notice.warn { background: var(--warn-bg); color: var(--warn); }
 .notice:empty { display: none; }
 .muted { color: var(--muted); } .small { font-size: 0.85rem; }
-.chip { display: inline-block; border: 1px solid var(--line); border-radius: 6px; padding: 0 6px; margin: 1px 2px; font-size: 0.82rem; }
+.chip { display: inline-block; white-space: nowrap; border: 1px solid var(--line); border-radius: 6px; padding: 0 6px; margin: 1px 2px; font-size: 0.82rem; }
 .table-wrap { overflow-x: auto; background: var(--card); border: 1px solid var(--line); border-radius: 10px; }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 8px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th, td { text-align: left; padding: 8px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: 0.82rem; text-transform: uppercase; letter-spacing: 0.03em; color: var(--muted); white-space: nowrap; }
 tr:last-child td { border-bottom: 0; }
 time[data-countdown] { font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -62,6 +64,9 @@ pre { white-space: pre-wrap; word-break: break-word; background: var(--bg); bord
 .spaced { margin-top: 10px; }
 .pager { display: flex; gap: 10px; margin-top: 12px; }
 .bulk { margin: 10px 0; }
+.bulk .row > .field { flex: 0 1 220px; }
+.bulk .row > .field.narrow { flex: 0 1 130px; }
+.when span { display: block; white-space: nowrap; }
 .signin { max-width: 420px; margin: 10vh auto; }
 @media (max-width: 760px) {
   main { padding: 12px; }
@@ -101,7 +106,16 @@ export const DASHBOARD_JS = `"use strict";
       if (s.state === "running") {
         root.querySelectorAll("time[data-clock=ttl]").forEach(function (el) { el.setAttribute("datetime", s.expiresAt); });
         root.querySelectorAll("time[data-clock=idle]").forEach(function (el) { el.setAttribute("datetime", s.idleExpiresAt); });
-        root.querySelectorAll("[data-field=lastActiveAt]").forEach(function (el) { el.textContent = formatUtc(s.lastActiveAt); });
+        root.querySelectorAll("[data-field=lastActiveAt]").forEach(function (el) {
+          var text = formatUtc(s.lastActiveAt);
+          var parts = el.querySelectorAll("span");
+          if (parts.length === 2) {
+            parts[0].textContent = text.slice(0, 10);
+            parts[1].textContent = text.slice(11);
+          } else {
+            el.textContent = text;
+          }
+        });
         return;
       }
       root.setAttribute("data-state", s.state);

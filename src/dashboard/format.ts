@@ -1,7 +1,8 @@
 /**
- * How the dashboard writes times. `formatRemaining` is also sent to the browser as source
- * (`assets.ts` embeds `formatRemaining.toString()`), so server-rendered and live countdowns
- * read the same: keep it self-contained (no imports, no helpers outside it).
+ * Time left on a clock, as "1h 04m 05s" (the column or heading around it says "left").
+ * Also sent to the browser as source (`assets.ts` embeds `formatRemaining.toString()`), so
+ * server-rendered and live countdowns read the same: keep it self-contained (no imports, no
+ * helpers outside it).
  */
 export function formatRemaining(ms: number): string {
   if (!(ms > 0)) return "due now";
@@ -13,10 +14,10 @@ export function formatRemaining(ms: number): string {
   // No inner named functions: the bundler would wrap them in a helper the browser lacks.
   const mm = String(m).padStart(2, "0");
   const ss = String(s).padStart(2, "0");
-  if (d > 0) return `${d}d ${h}h ${mm}m left`;
-  if (h > 0) return `${h}h ${mm}m ${ss}s left`;
-  if (m > 0) return `${m}m ${ss}s left`;
-  return `${s}s left`;
+  if (d > 0) return `${d}d ${h}h ${mm}m`;
+  if (h > 0) return `${h}h ${mm}m ${ss}s`;
+  if (m > 0) return `${m}m ${ss}s`;
+  return `${s}s`;
 }
 
 /** A duration in seconds, as people say it ("5 min", "1 h 30 min", "45 s"). */

@@ -119,6 +119,16 @@ function Metadata(props: { metadata: Record<string, string> }) {
   );
 }
 
+/** A time on two short lines (date, then time) so table columns stay narrow. */
+function When(props: { iso: string }) {
+  const [date, time] = formatUtc(props.iso).split(" ", 2);
+  return (
+    <>
+      <span>{date}</span> <span>{`${time} UTC`}</span>
+    </>
+  );
+}
+
 function Row(props: { sandbox: SandboxRecord }) {
   const s = props.sandbox;
   return (
@@ -131,18 +141,20 @@ function Row(props: { sandbox: SandboxRecord }) {
           {s.id}
         </a>
       </td>
-      <td data-label="Profile">{profileLabel(s)}</td>
+      <td data-label="Profile" class="nowrap">
+        {profileLabel(s)}
+      </td>
       <td data-label="State">
         <StateBadge sandbox={s} />
       </td>
       <td data-label="Metadata">
         <Metadata metadata={s.metadata} />
       </td>
-      <td data-label="Created" class="small">
-        {formatUtc(s.createdAt)}
+      <td data-label="Created" class="small when">
+        <When iso={s.createdAt} />
       </td>
-      <td data-label="Last activity" class="small" data-field="lastActiveAt">
-        {formatUtc(s.lastActiveAt)}
+      <td data-label="Last activity" class="small when" data-field="lastActiveAt">
+        <When iso={s.lastActiveAt} />
       </td>
       <td data-label="TTL left">
         <Countdown sandbox={s} clock="ttl" label="TTL" />

@@ -55,7 +55,12 @@ function Clocks(props: { sandbox: SandboxRecord; csrf: string }) {
       <section class="card" aria-labelledby="ttl-heading">
         <h2 id="ttl-heading">Time to live</h2>
         <div class="clock">
-          <Countdown sandbox={s} clock="ttl" label="TTL" />
+          <Countdown sandbox={s} clock="ttl" label="TTL" />{" "}
+          {running ? (
+            <span class="muted small" data-hide-when-stopped>
+              left
+            </span>
+          ) : null}
         </div>
         <p class="small muted">Absolute end of life: {formatUtc(s.expiresAt)}. Activity does not move it.</p>
         <form method="post" action={action("ttl")} data-running-only>
@@ -75,7 +80,12 @@ function Clocks(props: { sandbox: SandboxRecord; csrf: string }) {
       <section class="card" aria-labelledby="idle-heading">
         <h2 id="idle-heading">Idle clock</h2>
         <div class="clock">
-          <Countdown sandbox={s} clock="idle" label="Idle timeout" />
+          <Countdown sandbox={s} clock="idle" label="Idle timeout" />{" "}
+          {running ? (
+            <span class="muted small" data-hide-when-stopped>
+              left
+            </span>
+          ) : null}
         </div>
         <p class="small muted">
           Stops after {formatSeconds(s.idleTimeoutSeconds)} without activity (code runs, file reads and writes, keepalive). Viewing this page is

@@ -397,14 +397,20 @@ describe("the dashboard in a browser", () => {
   });
 
   it("is readable on a phone, and takes the README's screenshots", async () => {
-    const id = await api.createSandbox({ ttlSeconds: 3600, idleTimeoutSeconds: 600, metadata: { agent: "support-bot", ticket: "T-1042" } });
+    const team = `payments-${Date.now() % 1000}`;
+    const stopped = await api.createSandbox({ ttlSeconds: 600, metadata: { team, agent: "refund-bot" } });
+    await api.call("DELETE", `/v1/sandboxes/${stopped}`);
+    await api.createSandbox({ ttlSeconds: 300, idleTimeoutSeconds: 120, metadata: { team, agent: "ledger-check" } });
+    await api.createSandbox({ ttlSeconds: 7200, idleTimeoutSeconds: 900, metadata: { team, agent: "reconcile", run: "nightly" } });
+    const id = await api.createSandbox({ ttlSeconds: 3600, idleTimeoutSeconds: 600, metadata: { team, agent: "support-bot", ticket: "T-1042" } });
     await api.call("PUT", `/v1/sandboxes/${id}/files/report.md`, "# Report\n", { "Content-Type": "application/octet-stream" });
     await api.exec(id, 'console.log("fetching invoices…"); ({ invoices: 3, total: 129.5 })');
     await signIn();
     mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.goto(`${service.url}/dashboard?state=running`);
+    await page.goto(`${service.url}/dashboard?meta=team%3D${team}`);
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-list.png") });
     await page.goto(`${service.url}/dashboard/sandboxes/${id}`);
+    await page.getByText("Output of").click();
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-sandbox.png"), fullPage: true });
 
     await page.setViewportSize({ width: 390, height: 844 });
@@ -412,7 +418,7 @@ describe("the dashboard in a browser", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-phone.png") });
-    await page.goto(`${service.url}/dashboard?state=running`);
+    await page.goto(`${service.url}/dashboard?meta=team%3D${team}`);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
     expect(await page.locator(`tr[data-sandbox-id="${id}"] time[data-clock=ttl]`).isVisible()).toBe(true);
   });
