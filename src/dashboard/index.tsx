@@ -197,15 +197,15 @@ const SHOWN_ON_PAGE = new Set<string>([
 ]);
 
 /** The sandbox page with why a change was refused, next to its fresh values; other errors go to the error page. */
-async function showRefusal(c: Context<DashEnv>, error: unknown): Promise<Response> {
+async function showRefusal(c: Context<DashEnv>, error: unknown, outcome = "Nothing was changed"): Promise<Response> {
   const refusal = SandboxerError.fromRpc(error);
   if (!refusal || !SHOWN_ON_PAGE.has(refusal.code)) throw error;
   // A sandbox that is gone (or another tenant's) has no page: loadView throws not_found.
   const view = await loadView(c, c.req.param("id")!);
   const conflict = refusal.code === ErrorCode.preconditionFailed;
   const message = conflict
-    ? `Nothing was changed: this sandbox changed after you opened the page (it is now version ${view.sandbox.etag}), by activity or by someone else. The values below are the fresh ones; check them and submit again.`
-    : `Nothing was changed: ${refusal.detail}`;
+    ? `${outcome}: this sandbox changed after you opened the page (it is now version ${view.sandbox.etag}), by activity or by someone else. The values below are the fresh ones; check them and submit again.`
+    : `${outcome}: ${refusal.detail}`;
   const { tenant, csrf } = c.get("session");
   return c.html(
     <SandboxPage tenant={tenant} csrf={csrf} view={view} notice={<Notice kind={conflict ? "warn" : "error"}>{message}</Notice>} />,
@@ -254,7 +254,7 @@ dashboard.post("/sandboxes/:id/download", async (c) => {
   try {
     file = await ops(c).readFile(c.req.param("id"), field(c.get("form"), "path"));
   } catch (error) {
-    return showRefusal(c, error);
+    return showRefusal(c, error, "Could not download the file");
   }
   const name = file.entry.path.slice(file.entry.path.lastIndexOf("/") + 1);
   return c.body(file.data as Uint8Array<ArrayBuffer>, 200, {
@@ -286,4 +286,10 @@ dashboard.get("/api/status", async (c) => {
     }),
   );
   return c.json({ sandboxes });
+});
+
+// Last: `/dashboard/` goes to the list; any other unknown dashboard path is a page, not JSON.
+dashboard.all("*", (c) => {
+  if (new URL(c.req.url).pathname === `${BASE}/`) return c.redirect(BASE, 308);
+  throw new SandboxerError(ErrorCode.notFound, "There is no such dashboard page.");
 });

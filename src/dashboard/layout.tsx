@@ -71,6 +71,8 @@ export function StateBadge(props: { sandbox: SandboxRecord }) {
  */
 export function Countdown(props: { sandbox: SandboxRecord; clock: "ttl" | "idle"; label: string }) {
   const at = props.clock === "ttl" ? props.sandbox.expiresAt : props.sandbox.idleExpiresAt;
+  // A clock that is switched off (no deadline) has nothing to count down.
+  if (!at) return <span class="muted">off</span>;
   if (props.sandbox.state !== "running") {
     return (
       <time datetime={at} data-clock={props.clock} aria-label={`${props.label}: ended`}>

@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { requireSessionKey } from "../../src/dashboard/session";
 import { KEYS } from "../helpers";
 
@@ -18,6 +18,9 @@ async function signIn(key: string = KEYS.a) {
 }
 
 describe("dashboard sessions", () => {
+  // The first request loads the whole Worker (slow on a busy machine): not part of any test's time.
+  beforeAll(() => dashboard("/assets/dashboard.css"), 60_000);
+
   it("over https sets a __Host- cookie that is Secure, HttpOnly, SameSite=Strict and expiring", async () => {
     const res = await signIn();
     expect(res.status).toBe(303);
@@ -44,6 +47,17 @@ describe("dashboard sessions", () => {
     const poll = await dashboard("/api/status?ids=sbx_aaaaaaaaaaaaaaaaaaaaaaaaaa", { headers: { Cookie: `${name}=${forged}.${signature}` } });
     expect(poll.status).toBe(401);
     expect(poll.headers.get("Content-Type")).toBe("application/problem+json");
+  });
+
+  it("sends /dashboard/ to the list and answers an unknown dashboard path with a 404 page", async () => {
+    const cookie = (await signIn()).headers.get("Set-Cookie")!.split(";")[0]!;
+    const slash = await dashboard("/", { headers: { Cookie: cookie } });
+    expect(slash.status).toBe(308);
+    expect(slash.headers.get("Location")).toBe("/dashboard");
+    const unknown = await dashboard("/no-such-page", { headers: { Cookie: cookie } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("Content-Type")).toContain("text/html");
+    expect(await unknown.text()).toContain("There is no such dashboard page.");
   });
 
   it("refuses a sign-in posted from another origin (login CSRF)", async () => {
