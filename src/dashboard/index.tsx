@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Child } from "hono/jsx";
 import { tenantOfKey } from "../api/auth";
 import { problemResponse, toSandboxerError } from "../api/problem";
@@ -40,7 +41,7 @@ dashboard.onError((error, c) => {
         <a href={signIn ? `${BASE}/sign-in` : BASE}>{signIn ? "Sign in" : "Back to the sandboxes"}</a>
       </p>
     </Layout>,
-    problem.status as 400,
+    problem.status as ContentfulStatusCode,
   );
 });
 
@@ -115,10 +116,16 @@ async function renderList(c: Context<DashEnv>, filters: ListFilters, notice?: Ch
 
 dashboard.get("/", (c) => renderList(c, filtersFrom(new URL(c.req.url).searchParams)));
 
+const SECONDS_PER_UNIT = new Map([
+  ["seconds", 1],
+  ["minutes", 60],
+  ["hours", 3600],
+]);
+
 /** A duration field and its unit select (`<name>` and `<name>Unit`) as seconds. */
 function durationSeconds(form: FormFields, name: string): number {
   const text = field(form, name).trim();
-  const multiplier = { seconds: 1, minutes: 60, hours: 3600 }[field(form, `${name}Unit`) || "seconds"];
+  const multiplier = SECONDS_PER_UNIT.get(field(form, `${name}Unit`) || "seconds");
   const value = Number(text);
   if (text === "" || !Number.isFinite(value) || multiplier === undefined) {
     throw new SandboxerError(ErrorCode.validationFailed, "Enter the duration as a number with its unit (seconds, minutes or hours), e.g. 15 minutes.", {
@@ -173,16 +180,17 @@ async function loadView(c: Context<DashEnv>, id: string, auditCursor?: string): 
   return { sandbox, files, executions, audit, auditCursor };
 }
 
-const DONE: Record<string, string> = {
-  ttl: "Time to live updated.",
-  idle: "Idle timeout updated.",
-  keepalive: "Idle clock reset.",
-  stopped: "Sandbox stopped.",
-};
+/** What the page says after a change redirected back to it (`?done=`): fixed texts, nothing reflected. */
+const DONE = new Map([
+  ["ttl", "Time to live updated."],
+  ["idle", "Idle timeout updated."],
+  ["keepalive", "Idle clock reset."],
+  ["stopped", "Sandbox stopped."],
+]);
 
 dashboard.get("/sandboxes/:id", async (c) => {
   const view = await loadView(c, c.req.param("id"), c.req.query("audit"));
-  const done = DONE[c.req.query("done") ?? ""];
+  const done = DONE.get(c.req.query("done") ?? "");
   const { tenant, csrf } = c.get("session");
   return c.html(<SandboxPage tenant={tenant} csrf={csrf} view={view} notice={done ? <Notice kind="ok">{done}</Notice> : undefined} />);
 });
@@ -209,7 +217,7 @@ async function showRefusal(c: Context<DashEnv>, error: unknown, outcome = "Nothi
   const { tenant, csrf } = c.get("session");
   return c.html(
     <SandboxPage tenant={tenant} csrf={csrf} view={view} notice={<Notice kind={conflict ? "warn" : "error"}>{message}</Notice>} />,
-    refusal.status as 400,
+    refusal.status as ContentfulStatusCode,
   );
 }
 

@@ -46,6 +46,11 @@ function Record(props: { sandbox: SandboxRecord }) {
   );
 }
 
+/** The TTL form starts from the time left now, in whole minutes (edit it to extend or shorten). */
+function minutesLeft(s: SandboxRecord): number {
+  return Math.max(1, Math.ceil((Date.parse(s.expiresAt) - Date.now()) / 60_000));
+}
+
 function Clocks(props: { sandbox: SandboxRecord; csrf: string }) {
   const s = props.sandbox;
   const running = s.state === "running";
@@ -67,7 +72,7 @@ function Clocks(props: { sandbox: SandboxRecord; csrf: string }) {
           <Csrf token={props.csrf} />
           <input type="hidden" name="etag" value={s.etag} />
           <div class="row">
-            <DurationField id="ttl" name="ttl" label="Set time left to (from now)" value={15} unit="minutes" />
+            <DurationField id="ttl" name="ttl" label="Set time left to (from now)" value={minutesLeft(s)} unit="minutes" />
             <div>
               <button type="submit" disabled={!running}>
                 Set TTL
