@@ -76,6 +76,7 @@ pre { white-space: pre-wrap; word-break: break-word; background: var(--bg); bord
   table.responsive td { border: 0; padding: 3px 12px; }
   table.responsive td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; color: var(--muted); }
   dl.record { grid-template-columns: 1fr; } dl.record dd { margin-bottom: 6px; }
+  .when span { display: inline; }
 }
 `;
 

@@ -133,7 +133,7 @@ function Row(props: { sandbox: SandboxRecord }) {
   const s = props.sandbox;
   return (
     <tr data-sandbox-id={s.id} data-state={s.state}>
-      <td data-running-only>
+      <td data-running-only data-label="Select">
         <input type="checkbox" name="ids" value={s.id} aria-label={`Select ${s.id}`} disabled={s.state !== "running"} />
       </td>
       <td data-label="Id">

@@ -419,6 +419,7 @@ describe("the dashboard in a browser", () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-phone.png") });
     await page.goto(`${service.url}/dashboard?meta=team%3D${team}`);
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-phone-list.png") });
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
     expect(await page.locator(`tr[data-sandbox-id="${id}"] time[data-clock=ttl]`).isVisible()).toBe(true);
   });
