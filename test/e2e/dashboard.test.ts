@@ -58,6 +58,7 @@ describe("the dashboard in a browser", () => {
     await browser?.close();
     await service?.stop();
     rmSync(varsDir, { recursive: true, force: true });
+    if (process.env.UPDATE_SCREENSHOTS !== "1") rmSync(SCREENSHOTS, { recursive: true, force: true });
   });
 
   beforeEach(async () => {
