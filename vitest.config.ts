@@ -27,7 +27,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { API_KEYS, SECRETS_KEY: "test-secrets-key-0123456789abcdef" },
+        bindings: { API_KEYS, SECRETS_KEY: "test-secrets-key-0123456789abcdef", DASHBOARD_SESSION_KEY: "test-dashboard-session-key-0123456789abcdef" },
         // The network: a fake upstream that follows the real fetch API (test/upstream.ts).
         outboundService: upstream,
         // Other Workers bound to SandboxService (test/rpc): the tests reach them through these.

@@ -6,6 +6,7 @@
 //   SANDBOXER_STATE_DIR   Durable Object state on disk (default .sandboxer/state)
 //   SANDBOXER_HANG_MS     restart the runtime when its health probe fails this long (default 2000)
 //   SANDBOXER_MAX_RSS_MB  recycle the runtime before its RSS reaches this (default 1536)
+//   SANDBOXER_DEV_VARS    the vars file with the local secrets (default .dev.vars)
 //
 // Local workerd enforces no CPU or memory limits and never frees a loaded isolate, so the
 // runtime runs as a child process that the supervisor probes every 250 ms, restarts when it

@@ -5,4 +5,6 @@ interface Env {
   API_KEYS?: string;
   /** Key material for secrets at rest (a Worker secret, ≥ 16 characters); AES-256-GCM key = SHA-256 of it. */
   SECRETS_KEY?: string;
+  /** Key material for signing dashboard session cookies (a Worker secret, ≥ 32 characters); without it `/dashboard` answers 503. */
+  DASHBOARD_SESSION_KEY?: string;
 }

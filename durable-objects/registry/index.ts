@@ -11,6 +11,10 @@ export interface ListQuery {
   metadata: Record<string, string>;
   limit: number;
   cursor?: string;
+  /** Only ids starting with this (search by id). */
+  idPrefix?: string;
+  /** Only running sandboxes whose earlier clock (TTL or idle) runs out at or before this ISO time. */
+  deadlineBefore?: string;
 }
 
 export type IdempotencyClaim = { outcome: "new" } | { outcome: "replay"; sandboxId: string } | { outcome: "conflict" };
@@ -111,6 +115,18 @@ export class RegistryDO extends DurableObject<Env> {
     for (const [key, value] of Object.entries(query.metadata)) {
       where.push("EXISTS (SELECT 1 FROM json_each(doc, '$.metadata') WHERE json_each.key = ? AND json_each.value = ?)");
       params.push(key, value);
+    }
+    if (query.idPrefix) {
+      // A range scan instead of LIKE, so `%` and `_` are not wildcards.
+      where.push("id >= ? AND id < ?");
+      params.push(query.idPrefix, `${query.idPrefix}\uffff`);
+    }
+    if (query.deadlineBefore) {
+      // ISO 8601 UTC strings of one format compare in time order.
+      where.push(
+        "state = 'running' AND min(json_extract(doc, '$.expiresAt'), coalesce(json_extract(doc, '$.idleExpiresAt'), json_extract(doc, '$.expiresAt'))) <= ?",
+      );
+      params.push(query.deadlineBefore);
     }
     if (query.cursor) {
       const [createdAt, id] = decodeCursor(query.cursor);

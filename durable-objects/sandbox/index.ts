@@ -167,6 +167,17 @@ export class SandboxDO extends DurableObject<Env> {
   }
 
   /**
+   * The workspace listing for someone watching (the dashboard): unlike `listFiles`, not
+   * activity, so looking never keeps a sandbox alive. A stopped sandbox has no files.
+   */
+  async peekFiles(prefix: string): Promise<Settled<FileEntry[]>> {
+    return settle(async () => {
+      const s = await this.current();
+      return s.state === "running" ? this.workspace.list(prefix) : [];
+    });
+  }
+
+  /**
    * Runs a snippet and answers with its whole result. Counts as activity (before and after).
    * `tools`: the RPC caller's host tools, callable from the snippet as `tools.<name>(args)`.
    */

@@ -50,7 +50,8 @@ export const LIVENESS_PATH = "/__sandboxer_liveness";
 /** Miniflare (v4-shaped) options for the runtime. */
 export function runtimeOptions({ root, scriptPath, stateDir, port }) {
   const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
-  const devVarsPath = join(root, ".dev.vars");
+  // SANDBOXER_DEV_VARS points at another vars file (tests use it for extra tenants and keys).
+  const devVarsPath = process.env.SANDBOXER_DEV_VARS ?? join(root, ".dev.vars");
   const secrets = existsSync(devVarsPath) ? parseDevVars(readFileSync(devVarsPath, "utf8")) : {};
   const durableObjects = {};
   for (const binding of config.durable_objects?.bindings ?? []) {

@@ -25,6 +25,21 @@ function tenantsByKeyHash(source: string | undefined): Map<string, string> {
   return tenantByHash;
 }
 
+/** The tenant whose key hashes to `keyHash` (sha256 hex) in `API_KEYS`, or undefined. */
+export function tenantOfKeyHash(env: Env, keyHash: string): string | undefined {
+  return tenantsByKeyHash(env.API_KEYS).get(keyHash.toLowerCase());
+}
+
+/**
+ * The tenant an API key belongs to, with the key's hash (what a dashboard session keeps so
+ * that removing the key from `API_KEYS` also ends the sessions it opened), or undefined.
+ */
+export async function tenantOfKey(env: Env, key: string): Promise<{ tenant: string; keyHash: string } | undefined> {
+  const keyHash = await sha256Hex(key);
+  const tenant = tenantOfKeyHash(env, keyHash);
+  return tenant ? { tenant, keyHash } : undefined;
+}
+
 /**
  * Bearer auth: the key is hashed and looked up in `API_KEYS`
  * (`{ "<tenant>": ["<sha256 hex>", ...] }`); the raw key is never stored or logged.
@@ -35,8 +50,8 @@ export const requireTenant: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!match?.[1]) {
     throw new SandboxerError(ErrorCode.unauthorized, "Send your API key as 'Authorization: Bearer <key>'.");
   }
-  const tenant = tenantsByKeyHash(c.env.API_KEYS).get(await sha256Hex(match[1]));
-  if (!tenant) throw new SandboxerError(ErrorCode.unauthorized, "The API key is not valid.");
-  c.set("tenant", tenant);
+  const known = await tenantOfKey(c.env, match[1]);
+  if (!known) throw new SandboxerError(ErrorCode.unauthorized, "The API key is not valid.");
+  c.set("tenant", known.tenant);
   await next();
 };

@@ -1,4 +1,5 @@
 import { bodyLimit } from "hono/body-limit";
+import { dashboard } from "../dashboard";
 import { ErrorCode, SandboxerError } from "../errors";
 import { createApp } from "./app";
 import { requireTenant } from "./auth";
@@ -28,6 +29,8 @@ export function buildApi() {
   mountDocs(app);
 
   app.route("/mcp", mcp);
+
+  app.route("/dashboard", dashboard);
 
   app.use("/v1/*", requireTenant);
   app.use("/v1/*", rejectUnknownQueryParameters(app));

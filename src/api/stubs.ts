@@ -29,6 +29,7 @@ export type SandboxRpc = Unwrapped<
     | "getFile"
     | "deleteFile"
     | "listFiles"
+    | "peekFiles"
     | "exec"
     | "execStream"
     | "listExecutions"

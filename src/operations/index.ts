@@ -1,7 +1,9 @@
 import { operationContext } from "./context";
+import { bulkOperations } from "./bulk";
 import { execOperations } from "./exec";
 import { fileOperations } from "./files";
 import { inspectOperations } from "./inspect";
+import { observeOperations } from "./observe";
 import { profileOperations } from "./profiles";
 import { sandboxOperations } from "./sandboxes";
 import { secretOperations } from "./secrets";
@@ -36,6 +38,8 @@ export function operations(env: Env, tenant: string) {
     ...inspectOperations(ctx),
     ...secretOperations(ctx),
     ...profileOperations(ctx),
+    ...observeOperations(ctx),
+    ...bulkOperations(ctx),
   };
 }
 
