@@ -301,8 +301,7 @@ dashboard.get("/api/status", async (c) => {
   return c.json({ sandboxes });
 });
 
-// Last: `/dashboard/` goes to the list; any other unknown dashboard path is a page, not JSON.
-dashboard.all("*", (c) => {
-  if (new URL(c.req.url).pathname === `${BASE}/`) return c.redirect(BASE, 308);
+// Last: an unknown dashboard path is a page, not JSON (`/dashboard/` is the list: routes ignore a trailing slash).
+dashboard.all("*", () => {
   throw new SandboxerError(ErrorCode.notFound, "There is no such dashboard page.");
 });
