@@ -43,7 +43,11 @@ export const ExecResult = z
     logs: z.array(LogEntry),
     error: ExecError.optional(),
     durationMs: z.number(),
-    cpu: z.object({ budgetMs: z.number(), usedMs: z.number() }),
+    cpu: z.object({
+      budgetMs: z.number(),
+      usedMs: z.number().describe("CPU counted against the budget, compilation included"),
+      compileMs: z.number().optional().describe("Of usedMs, the time spent compiling the code and the modules it imports (0 when cached)"),
+    }),
   })
   .openapi("ExecResult");
 

@@ -50,7 +50,10 @@ export function insertChecks(program: Program, edits: MagicString, check: string
       case "FunctionDeclaration":
       case "FunctionExpression":
       case "ArrowFunctionExpression":
-        if (node.body.type === "BlockStatement") edits.appendRight(afterDirectives(node.body), call);
+        if (node.body.type === "BlockStatement") {
+          const prologue = afterDirectives(node.body, edits.original);
+          edits.appendRight(prologue.end, prologue.terminated ? call : `;${call}`);
+        }
         else wrap(node.body.start, node.body.end, `(${check}(), `, ")");
         break;
       case "PropertyDefinition":
@@ -78,14 +81,21 @@ export function instrument(source: string, options: { checkName?: string } = {})
   return { code: edits.toString(), checkName };
 }
 
-/** After the directive prologue: `"use strict"` must stay the first statement of its body. */
-function afterDirectives(body: { start: number; body: AnyNode[] }): number {
-  let position = body.start + 1;
+/**
+ * After the directive prologue: `"use strict"` must stay the first statement of its body. A
+ * directive ended by a line break rather than a semicolon (`"use strict"\n return this`) is
+ * not `terminated`: the check needs a `;` before it, or it would continue the directive's
+ * expression (`"use strict"check()` does not parse).
+ */
+function afterDirectives(body: { start: number; body: AnyNode[] }, text: string): { end: number; terminated: boolean } {
+  let end = body.start + 1;
+  let terminated = true;
   for (const statement of body.body) {
     if (statement.type !== "ExpressionStatement" || statement.directive === undefined) break;
-    position = statement.end;
+    end = statement.end;
+    terminated = text[statement.end - 1] === ";";
   }
-  return position;
+  return { end, terminated };
 }
 
 /**

@@ -9,6 +9,13 @@ export const MAX_STRIDE = 128;
 export const LOAD_ACCOUNTS_PER_MS = 2_000;
 
 /**
+ * Time forgiven each time the isolate goes idle: the idle sentinel (below) is a 0 ms timer, and
+ * workerd fires it one clock tick (about a millisecond) after the isolate drains, so without this
+ * every timer wake-up was charged about 1 ms of CPU that was really waiting.
+ */
+export const IDLE_GRACE_MS = 1;
+
+/**
  * Source of the budget module. Every compiled module imports its `check`, which the
  * instrumenter calls at each loop back-edge, function entry and `await` resumption.
  *
@@ -22,28 +29,30 @@ export const LOAD_ACCOUNTS_PER_MS = 2_000;
  * interleaved with an awaiting loop can exploit (its work would fall inside someone else's
  * "paused" bracket), the module detects the isolate going idle: each read arms a 0 ms timer,
  * the sentinel, which can only fire once the microtask queue has drained. When it fires,
- * everything since the last read is counted (the isolate was busy until then) and the isolate is
- * marked idle; the next check, which the instrumenter places first in whatever runs next (an
- * await continuation, a callback, a timer), reads the clock and discards the gap. So a
- * microtask loop that never drains is counted in full, and a wait for I/O or a timer is not.
- * What escapes: a builtin handed directly to the runtime as an event callback (no user function
- * around it) runs before that first check; its time after an idle wait is not counted. That
- * needs a real wait per iteration, so the host's wall-clock limit bounds it.
+ * everything since the last read is counted (the isolate was busy until then) less
+ * IDLE_GRACE_MS, the sentinel's own latency, and the isolate is marked idle; the next check,
+ * which the instrumenter places first in whatever runs next (an await continuation, a callback,
+ * a timer), reads the clock and discards the gap. So a microtask loop that never drains is
+ * counted in full, and a wait for I/O or a timer is not. Every way the runtime offers to run a
+ * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait) is wrapped so that a
+ * check runs first, even when the callback is a bare builtin with no check of its own.
  *
  * Once exceeded, every later check throws again, so a `catch` cannot swallow the error for good,
  * and `finish` reports it even if user code caught it and returned normally. After `finish`,
- * every check throws, so code left running (timers, microtask loops) stops at its next check.
+ * every check throws, timers are cleared, new ones are refused and `scheduler.wait` never
+ * resolves again, so code left running (timers, microtask loops) stops at its next check.
  *
- * The timer functions are wrapped here (this module is evaluated before any user module):
- * every timer callback starts with a check, runs with its errors reported rather than
- * uncaught, and is cleared when the run finishes.
+ * Every builtin used here comes from the primordials module, captured before user code ran.
  */
-export function budgetModuleSource(cpuMs: number): string {
+export function budgetModuleSource(cpuMs: number, primordials: string): string {
   return String.raw`
-// Captured before any user code runs, so patching Date.now or the timers later cannot blind us.
-const clock = Date.now, enqueue = queueMicrotask;
-const setTimer = setTimeout, clearTimer = clearTimeout, setRepeating = setInterval, clearRepeating = clearInterval;
-const BUDGET_MS = ${Number.isFinite(cpuMs) ? cpuMs : "Infinity"}, MAX_STRIDE = ${MAX_STRIDE};
+import {
+  DateNow as clock, enqueueMicrotask as enqueue, setTimer, clearTimer, setRepeating, clearRepeating, globalObject,
+  ReflectApply, ErrorCtor, TypeErrorCtor, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
+  StringPrototypeStartsWith, newPromise, PromiseThen,
+} from "${primordials}";
+
+const BUDGET_MS = ${Number.isFinite(cpuMs) ? cpuMs : "Infinity"}, MAX_STRIDE = ${MAX_STRIDE}, IDLE_GRACE_MS = ${IDLE_GRACE_MS};
 const LOAD_ACCOUNTS = ${Number.isFinite(cpuMs) ? Math.ceil(cpuMs * LOAD_ACCOUNTS_PER_MS) : "Infinity"};
 let loadAccounts = 0;
 
@@ -51,18 +60,21 @@ let loadAccounts = 0;
 // so counting starts from begin(), the first thing a run does.
 let count = 0, stride = 1, usedMs = 0, last = clock();
 let idle = false, exceeded = false, finished = false, slowPath = false, running = false;
-let sentinel, firstError, uncaught = () => {}, signalExceeded;
-const timers = new Map();
+let sentinel, firstError, uncaught = () => {};
+// Timers still pending, by our own key: { handle, clear }.
+const timers = { __proto__: null };
+let timerKeys = 0;
 
-export class LimitExceeded extends Error {
+export class LimitExceeded extends ErrorCtor {
   name = "LimitExceeded";
   limit = "cpu";
 }
 
 /** The value exceededSignal resolves to. */
-export const EXCEEDED = Symbol("exceeded");
+export const EXCEEDED = "__exceeded__";
+const signal = newPromise();
 /** Settles when the budget is exceeded, so a run waiting on code that was stopped still ends. */
-export const exceededSignal = new Promise((resolve) => { signalExceeded = () => resolve(EXCEEDED); });
+export const exceededSignal = signal.promise;
 
 export function check(value) {
   if (slowPath || ++count >= stride) account();
@@ -92,19 +104,22 @@ function account() {
   if (usedMs > BUDGET_MS) exceeded = true;
   slowPath = exceeded || finished;
   if (slowPath) fail();
-  // No timers may be set while modules load (outside a request); the run starts with begin().
-  if (running && sentinel === undefined) sentinel = setTimer(drained, 0);
+  if (sentinel === undefined) sentinel = setTimer(drained, 0);
 }
 
 function drained() {
   sentinel = undefined;
+  if (finished) return;
   const now = clock();
-  if (!idle) usedMs += now - last;
+  if (!idle) {
+    const gap = now - last;
+    usedMs += gap > IDLE_GRACE_MS ? gap - IDLE_GRACE_MS : 0;
+  }
   last = now;
   idle = slowPath = true;
   if (usedMs > BUDGET_MS) {
     exceeded = true;
-    signalExceeded();
+    signal.resolve(EXCEEDED);
   }
 }
 
@@ -112,15 +127,14 @@ function fail() {
   const error = new LimitExceeded(exceeded ? "CPU budget of " + BUDGET_MS + " ms exceeded." : "The run is over; code still running was stopped.");
   if (exceeded) {
     firstError ??= error;
-    signalExceeded();
+    signal.resolve(EXCEEDED);
   }
   throw error;
 }
 
-/** Starts counting from now. */
+/** Starts counting from now. Called once per isolate: the entrypoint refuses a second run. */
 export function begin() {
   running = true;
-  usedMs = 0;
   last = clock();
   idle = false;
 }
@@ -128,18 +142,23 @@ export function begin() {
 /** Ends the run: stops counting, clears every timer, and makes every later check throw. */
 export function finish() {
   if (!finished) {
-    if (!idle) usedMs += clock() - last;
+    if (running && !idle) usedMs += clock() - last;
     finished = slowPath = true;
     if (sentinel !== undefined) clearTimer(sentinel);
-    for (const [id, clear] of timers) clear(id);
-    timers.clear();
+    for (const key in timers) {
+      const timer = timers[key];
+      delete timers[key];
+      try {
+        timer.clear(timer.handle);
+      } catch {}
+    }
   }
   let stack = "";
   try {
     // Read only now: user code may have installed Error.prepareStackTrace.
-    if (firstError) stack = String(firstError.stack);
+    if (firstError) stack = "" + firstError.stack;
   } catch {}
-  return { usedMs, exceeded: exceeded || usedMs > BUDGET_MS, stack };
+  return { __proto__: null, usedMs, exceeded: exceeded || usedMs > BUDGET_MS, stack };
 }
 
 /** Where errors thrown by timer and microtask callbacks go (the console, see the output module). */
@@ -158,33 +177,94 @@ function report(error) {
 
 function wrapTimer(original, clear, repeats) {
   return function (callback, delay, ...args) {
-    if (typeof callback !== "function") throw new TypeError("The timer callback must be a function.");
+    if (typeof callback !== "function") throw new TypeErrorCtor("The timer callback must be a function.");
     if (finished) return 0;
-    const id = original(() => {
-      if (!repeats) timers.delete(id);
+    const key = ++timerKeys;
+    const handle = original(() => {
+      if (!repeats) delete timers[key];
+      if (finished) return;
       try {
         check();
-        callback(...args);
+        ReflectApply(callback, undefined, args);
       } catch (error) {
         report(error);
       }
     }, delay);
-    timers.set(id, clear);
-    return id;
+    timers[key] = { __proto__: null, handle, clear };
+    return handle;
   };
 }
 
-globalThis.setTimeout = wrapTimer(setTimer, clearTimer, false);
-globalThis.setInterval = wrapTimer(setRepeating, clearRepeating, true);
-globalThis.queueMicrotask = function queueMicrotask(callback) {
-  if (typeof callback !== "function") throw new TypeError("The microtask callback must be a function.");
+function microtask(callback) {
+  if (typeof callback !== "function") throw new TypeErrorCtor("The microtask callback must be a function.");
+  if (finished) return;
   enqueue(() => {
     try {
+      check();
       callback();
     } catch (error) {
       report(error);
     }
   });
-};
+}
+
+/** scheduler.wait, resolving only through a check, and never once the run is over. */
+function wrapWait(original) {
+  return function wait(ms, options) {
+    const waiting = newPromise(false);
+    if (finished) return waiting.promise;
+    PromiseThen(
+      ReflectApply(original, this, [ms, options]),
+      () => {
+        if (finished) return;
+        try {
+          check();
+        } catch (error) {
+          waiting.reject(error);
+          return;
+        }
+        waiting.resolve(undefined);
+      },
+      (error) => waiting.reject(error),
+    );
+    return waiting.promise;
+  };
+}
+
+/**
+ * Puts value in place of the property on the object and, when the runtime defines it on the
+ * object's prototype as well (workerd's globals live on the global scope's prototype), there
+ * too, so the original cannot be fetched from the prototype.
+ */
+function replace(object, name, value) {
+  for (let target = object; target; target = ObjectGetPrototypeOf(target)) {
+    const descriptor = ObjectGetOwnPropertyDescriptor(target, name);
+    if (!descriptor) continue;
+    try {
+      ObjectDefineProperty(target, name, { __proto__: null, value, writable: true, configurable: true, enumerable: descriptor.enumerable });
+    } catch {}
+  }
+}
+
+replace(globalObject, "setTimeout", wrapTimer(setTimer, clearTimer, false));
+replace(globalObject, "setInterval", wrapTimer(setRepeating, clearRepeating, true));
+replace(globalObject, "queueMicrotask", microtask);
+const scheduler = globalObject.scheduler;
+if (scheduler && typeof scheduler.wait === "function") replace(scheduler, "wait", wrapWait(scheduler.wait));
+
+// The runtime's own modules (cloudflare:workers holds the entrypoint loopback, waitUntil and
+// exports) are not for sandboxed code: imports of them are refused at compile time, and this
+// closes the door process.getBuiltinModule would open (node:module's createRequire loads them).
+const processObject = globalObject.process;
+if (processObject && typeof processObject.getBuiltinModule === "function") {
+  const getBuiltinModule = processObject.getBuiltinModule;
+  replace(processObject, "getBuiltinModule", function (id) {
+    const name = "" + id;
+    if (name === "module" || name === "node:module" || StringPrototypeStartsWith(name, "cloudflare:") || StringPrototypeStartsWith(name, "workerd:")) {
+      throw new ErrorCtor("process.getBuiltinModule('" + name + "') is not available in a sandbox; import the module statically.");
+    }
+    return ReflectApply(getBuiltinModule, processObject, [id]);
+  });
+}
 `;
 }
