@@ -9,7 +9,7 @@ import { OutputCollector, truncateUtf8, type OutputEvent } from "./output";
 import { budgetModuleSource } from "./runtime/budget";
 import { primordialsModuleSource } from "./runtime/primordials";
 import { consoleModuleSource } from "./runtime/console";
-import { inspectModuleSource } from "./runtime/inspect";
+import { inspectModuleSource, MAX_ERROR_TEXT_BYTES } from "./runtime/inspect";
 import { mainModuleSource } from "./runtime/main";
 import { describeIsolateFailure, mapError, SNIPPET_FILE, type ErrorContext } from "./stack";
 
@@ -221,7 +221,15 @@ function parseReport(reply: unknown): IsolateReport | null {
     return null;
   }
   const report = IsolateReport.safeParse(parsed);
-  return report.success ? report.data : null;
+  if (!report.success) return null;
+  const { error } = report.data;
+  // Bounded in the isolate already; bounded again here, as everything it says.
+  if (error) {
+    error.name = truncateUtf8(error.name, MAX_ERROR_TEXT_BYTES);
+    error.message = truncateUtf8(error.message, MAX_ERROR_TEXT_BYTES);
+    if (error.stack !== undefined) error.stack = truncateUtf8(error.stack, MAX_ERROR_TEXT_BYTES);
+  }
+  return report.data;
 }
 
 /**

@@ -31,7 +31,7 @@ import { attach, close } from "${names.console}";
 import { describeError, renderResult } from "${names.inspect}";
 import snippet from "${names.snippet}";
 
-let started = false, runToken, reported = false;
+let started = false, runToken, reported = false, runDone;
 
 function failure(thrown) {
   try {
@@ -71,7 +71,7 @@ export default class SnippetRun extends WorkerEntrypoint {
     runToken = token;
     begin();
     attach(sink);
-    const done = newPromise();
+    const done = (runDone = newPromise());
     const settle = (outcome) => {
       if (reported) return;
       reported = true;
@@ -101,11 +101,11 @@ export default class SnippetRun extends WorkerEntrypoint {
   /** Ends a run the host stopped waiting for; answers the CPU used and the output not yet sent. */
   stop(token) {
     if (!started || token !== runToken) return "refused: not this run's token";
-    const done = newPromise();
     if (reported) return "refused: the run has reported";
     reported = true;
-    report({ __proto__: null, status: "error" }, done.resolve);
-    return done.promise;
+    // The run's own call gets the same report, so it does not hang.
+    report({ __proto__: null, status: "error" }, runDone.resolve);
+    return runDone.promise;
   }
 }
 `;
