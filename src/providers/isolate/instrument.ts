@@ -32,7 +32,11 @@ export function insertChecks(program: Program, edits: MagicString, check: string
   // closings are prepended on the left of theirs, so an inner closing lands before an outer one
   // at the same index, and left-side text always precedes right-side text: whatever ends at an
   // index closes before whatever starts there opens, and insertions come out properly nested.
+  //
+  // Every inserted character can be told from the user's (see `stripChecks`): calls name the
+  // check, and each other character we insert follows a `/*check*/` marker comment.
   const call = `${check}();`;
+  const mark = (char: string) => `/*${check}*/${char}`;
   const wrap = (start: number, end: number, open: string, close: string) => {
     edits.appendRight(start, open);
     edits.prependLeft(end, close);
@@ -45,25 +49,24 @@ export function insertChecks(program: Program, edits: MagicString, check: string
       case "WhileStatement":
       case "DoWhileStatement":
         if (node.body.type === "BlockStatement") edits.appendRight(node.body.start + 1, call);
-        else wrap(node.body.start, node.body.end, `{${call}`, "}");
+        else wrap(node.body.start, node.body.end, `${mark("{")}${call}`, mark("}"));
         break;
       case "FunctionDeclaration":
       case "FunctionExpression":
       case "ArrowFunctionExpression":
         if (node.body.type === "BlockStatement") {
           const prologue = afterDirectives(node.body, edits.original);
-          edits.appendRight(prologue.end, prologue.terminated ? call : `;${call}`);
-        }
-        else wrap(node.body.start, node.body.end, `(${check}(), `, ")");
+          edits.appendRight(prologue.end, prologue.terminated ? call : `${mark(";")}${call}`);
+        } else wrap(node.body.start, node.body.end, `${mark("(")}${check}(), `, mark(")"));
         break;
       case "PropertyDefinition":
-        if (node.value && !namesItsValue(node.value)) wrap(node.value.start, node.value.end, `(${check}(), `, ")");
+        if (node.value && !namesItsValue(node.value)) wrap(node.value.start, node.value.end, `${mark("(")}${check}(), `, mark(")"));
         break;
       case "StaticBlock":
         if (node.body[0]) edits.appendRight(node.body[0].start, call);
         break;
       case "AwaitExpression":
-        wrap(node.start, node.end, `${check}(`, ")");
+        wrap(node.start, node.end, `${check}(`, mark(")"));
         break;
     }
   });

@@ -1,3 +1,5 @@
+import { RESERVED_PREFIX } from "../instrument";
+
 /** Most checks between two reads of the clock (the stride adapts below this). */
 export const MAX_STRIDE = 128;
 /**
@@ -49,7 +51,8 @@ export function budgetModuleSource(cpuMs: number, primordials: string): string {
 import {
   DateNow as clock, enqueueMicrotask as enqueue, setTimer, clearTimer, setRepeating, clearRepeating, globalObject,
   ReflectApply, ErrorCtor, TypeErrorCtor, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
-  StringPrototypeStartsWith, newPromise, PromiseThen,
+  StringPrototypeStartsWith, StringPrototypeCharCodeAt, StringPrototypeIndexOf, StringPrototypeSlice, FunctionPrototype,
+  FunctionPrototypeToString, newPromise, PromiseThen,
 } from "${primordials}";
 
 const BUDGET_MS = ${Number.isFinite(cpuMs) ? cpuMs : "Infinity"}, MAX_STRIDE = ${MAX_STRIDE}, IDLE_GRACE_MS = ${IDLE_GRACE_MS};
@@ -251,6 +254,43 @@ replace(globalObject, "setInterval", wrapTimer(setRepeating, clearRepeating, tru
 replace(globalObject, "queueMicrotask", microtask);
 const scheduler = globalObject.scheduler;
 if (scheduler && typeof scheduler.wait === "function") replace(scheduler, "wait", wrapWait(scheduler.wait));
+
+// Function.prototype.toString shows the user's own source, as in Node: the instrumenter's
+// insertions are taken out of the text V8 keeps (see instrument.ts: every call names a check,
+// every other inserted character follows a check-named marker comment).
+const CHECK_PREFIX = "__sbx_", CHECK_LENGTH = ${RESERVED_PREFIX.length + 32};
+function isCheckAt(text, at) {
+  if (!StringPrototypeStartsWith(text, CHECK_PREFIX, at)) return false;
+  for (let i = at + CHECK_PREFIX.length; i < at + CHECK_LENGTH; i++) {
+    const c = StringPrototypeCharCodeAt(text, i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+function stripChecks(text) {
+  let out = "", from = 0;
+  for (let at = StringPrototypeIndexOf(text, CHECK_PREFIX); at !== -1; at = StringPrototypeIndexOf(text, CHECK_PREFIX, at + 1)) {
+    if (at < from || !isCheckAt(text, at)) continue;
+    const end = at + CHECK_LENGTH;
+    // A marker comment and the one character it marks; a check call with what it opens.
+    let cut = at, resume;
+    if (at >= 2 && StringPrototypeStartsWith(text, "/*", at - 2) && StringPrototypeStartsWith(text, "*/", end)) {
+      cut = at - 2;
+      resume = end + 3;
+    } else if (StringPrototypeStartsWith(text, "();", end)) resume = end + 3;
+    else if (StringPrototypeStartsWith(text, "(), ", end)) resume = end + 4;
+    else if (StringPrototypeStartsWith(text, "(", end)) resume = end + 1;
+    if (resume === undefined || cut < from) continue;
+    out += StringPrototypeSlice(text, from, cut);
+    from = resume;
+  }
+  return from === 0 ? text : out + StringPrototypeSlice(text, from);
+}
+function toString() {
+  if (this === toString) return "function toString() { [native code] }";
+  return stripChecks(FunctionPrototypeToString(this));
+}
+replace(FunctionPrototype, "toString", toString);
 
 // The runtime's own modules (cloudflare:workers holds the entrypoint loopback, waitUntil and
 // exports) are not for sandboxed code: imports of them are refused at compile time, and this
