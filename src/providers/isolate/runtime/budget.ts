@@ -11,11 +11,13 @@ export const MAX_STRIDE = 128;
 export const LOAD_ACCOUNTS_PER_MS = 2_000;
 
 /**
- * Time forgiven each time the isolate goes idle: the idle sentinel (below) is a 0 ms timer, and
- * workerd fires it one clock tick (about a millisecond) after the isolate drains, so without this
- * every timer wake-up was charged about 1 ms of CPU that was really waiting.
+ * Time forgiven when the isolate goes idle and the sentinel's latency could not be measured
+ * (see below) nor was measured before: workerd fires a 0 ms timer about one clock tick after
+ * the isolate drains.
  */
 export const IDLE_GRACE_MS = 1;
+/** The most forgiven per idle transition, however slow timers are measured to be. */
+export const MAX_IDLE_GRACE_MS = 5;
 
 /**
  * Source of the budget module. Every compiled module imports its `check`, which the
@@ -31,13 +33,21 @@ export const IDLE_GRACE_MS = 1;
  * interleaved with an awaiting loop can exploit (its work would fall inside someone else's
  * "paused" bracket), the module detects the isolate going idle: each read arms a 0 ms timer,
  * the sentinel, which can only fire once the microtask queue has drained. When it fires,
- * everything since the last read is counted (the isolate was busy until then) less
- * IDLE_GRACE_MS, the sentinel's own latency, and the isolate is marked idle; the next check,
+ * everything since the last read is counted (the isolate was busy until then) less the
+ * sentinel's own latency, and the isolate is marked idle; the next check,
  * which the instrumenter places first in whatever runs next (an await continuation, a callback,
  * a timer), reads the clock and discards the gap. So a microtask loop that never drains is
- * counted in full, and a wait for I/O or a timer is not. Every way the runtime offers to run a
- * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait) is wrapped so that a
- * check runs first, even when the callback is a bare builtin with no check of its own.
+ * counted in full, and a wait for I/O or a timer is not. The latency (a timer fires a tick or
+ * more after it is due, more when the machine is busy) is measured at once by a second 0 ms
+ * timer, the probe, armed when the sentinel fires: the isolate is idle between the two, so the
+ * probe's delay is the latency alone; the largest of the last eight, plus the clock's one-tick
+ * resolution, is forgiven, and never more than MAX_IDLE_GRACE_MS. If anything runs before the
+ * probe fires (a check), its measurement is void and the last estimate (at first IDLE_GRACE_MS)
+ * is used. So code can run uncounted at most MAX_IDLE_GRACE_MS per real wait, which the
+ * wall-clock limit bounds. Every way the runtime offers to run a
+ * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait, Promise.prototype.then)
+ * is wrapped so that a check runs first, even when the callback is a bare builtin with no check
+ * of its own.
  *
  * Once exceeded, every later check throws again, so a `catch` cannot swallow the error for good,
  * and `finish` reports it even if user code caught it and returned normally. After `finish`,
@@ -52,10 +62,11 @@ import {
   DateNow as clock, enqueueMicrotask as enqueue, setTimer, clearTimer, setRepeating, clearRepeating, globalObject,
   ReflectApply, ErrorCtor, TypeErrorCtor, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
   StringPrototypeStartsWith, StringPrototypeCharCodeAt, StringPrototypeIndexOf, StringPrototypeSlice, FunctionPrototype,
-  FunctionPrototypeToString, newPromise, PromiseThen,
+  FunctionPrototypeToString, PromisePrototype, newPromise, PromiseThen,
 } from "${primordials}";
 
-const BUDGET_MS = ${Number.isFinite(cpuMs) ? cpuMs : "Infinity"}, MAX_STRIDE = ${MAX_STRIDE}, IDLE_GRACE_MS = ${IDLE_GRACE_MS};
+const BUDGET_MS = ${Number.isFinite(cpuMs) ? cpuMs : "Infinity"}, MAX_STRIDE = ${MAX_STRIDE};
+const IDLE_GRACE_MS = ${IDLE_GRACE_MS}, MAX_IDLE_GRACE_MS = ${MAX_IDLE_GRACE_MS};
 const LOAD_ACCOUNTS = ${Number.isFinite(cpuMs) ? Math.ceil(cpuMs * LOAD_ACCOUNTS_PER_MS) : "Infinity"};
 let loadAccounts = 0;
 
@@ -64,6 +75,10 @@ let loadAccounts = 0;
 let count = 0, stride = 1, usedMs = 0, last = clock();
 let idle = false, exceeded = false, finished = false, slowPath = false, running = false;
 let sentinel, firstError, uncaught = () => {};
+// The probe: the time counted as busy up to the sentinel, latency included, waiting for its measure.
+let probe, probing = false, probeStart = 0, unsettledGap = 0, grace = IDLE_GRACE_MS;
+const LATENCY_SAMPLES = 8, latencies = { __proto__: null };
+let latencyCount = 0;
 // Timers still pending, by our own key: { handle, clear }.
 const timers = { __proto__: null };
 let timerKeys = 0;
@@ -96,6 +111,7 @@ function account() {
     return;
   }
   const now = clock();
+  if (probing) settleGap(grace);
   if (idle) {
     idle = false;
   } else {
@@ -114,12 +130,35 @@ function drained() {
   sentinel = undefined;
   if (finished) return;
   const now = clock();
-  if (!idle) {
-    const gap = now - last;
-    usedMs += gap > IDLE_GRACE_MS ? gap - IDLE_GRACE_MS : 0;
-  }
+  if (probing) settleGap(grace);
+  unsettledGap = idle ? 0 : now - last;
   last = now;
   idle = slowPath = true;
+  probeStart = now;
+  probing = true;
+  probe = setTimer(probed, 0);
+}
+
+function probed() {
+  probe = undefined;
+  if (!probing || finished) return;
+  // The largest of the last few latencies: one quick probe does not make the next wake pay
+  // for a busy machine's usual delay.
+  latencies[latencyCount++ % LATENCY_SAMPLES] = clock() - probeStart;
+  let largest = 0;
+  for (let i = 0; i < LATENCY_SAMPLES && i < latencyCount; i++) if (latencies[i] > largest) largest = latencies[i];
+  grace = largest < MAX_IDLE_GRACE_MS ? largest : MAX_IDLE_GRACE_MS;
+  settleGap(grace);
+}
+
+/**
+ * Counts the busy time found by the sentinel, less its latency and one clock tick: the clock
+ * reads whole milliseconds, so a gap read as n ms may be anything up to n + 1.
+ */
+function settleGap(latency) {
+  probing = false;
+  const forgiven = latency + 1 < MAX_IDLE_GRACE_MS ? latency + 1 : MAX_IDLE_GRACE_MS;
+  usedMs += unsettledGap > forgiven ? unsettledGap - forgiven : 0;
   if (usedMs > BUDGET_MS) {
     exceeded = true;
     signal.resolve(EXCEEDED);
@@ -145,9 +184,11 @@ export function begin() {
 /** Ends the run: stops counting, clears every timer, and makes every later check throw. */
 export function finish() {
   if (!finished) {
+    if (probing) settleGap(grace);
     if (running && !idle) usedMs += clock() - last;
     finished = slowPath = true;
     if (sentinel !== undefined) clearTimer(sentinel);
+    if (probe !== undefined) clearTimer(probe);
     for (const key in timers) {
       const timer = timers[key];
       delete timers[key];
@@ -249,7 +290,26 @@ function replace(object, name, value) {
   }
 }
 
+/**
+ * Promise.prototype.then with each callback behind a check: a bare builtin handed to then()
+ * (\`fetch(…).then(heavy.bind(…))\`, or a chain of bound builtins that feeds itself) runs
+ * counted, and not at all once the run is over. \`await\` does not come through here.
+ */
+function wrapThen(original) {
+  const guard = (callback) =>
+    typeof callback !== "function"
+      ? callback
+      : function (value) {
+          check();
+          return ReflectApply(callback, undefined, [value]);
+        };
+  return function then(onFulfilled, onRejected) {
+    return ReflectApply(original, this, [guard(onFulfilled), guard(onRejected)]);
+  };
+}
+
 replace(globalObject, "setTimeout", wrapTimer(setTimer, clearTimer, false));
+replace(PromisePrototype, "then", wrapThen(PromisePrototype.then));
 replace(globalObject, "setInterval", wrapTimer(setRepeating, clearRepeating, true));
 replace(globalObject, "queueMicrotask", microtask);
 const scheduler = globalObject.scheduler;
