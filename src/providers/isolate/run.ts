@@ -237,7 +237,7 @@ function parseReport(reply: unknown): IsolateReport | null {
  * outputBytes is cut, any other value whose JSON is longer becomes its cut JSON text (resultType
  * "json"), and either way resultTruncated is set.
  */
-function checkedResult(report: IsolateReport, outputBytes: number): Pick<IsolateRunResult, "result" | "resultType" | "resultTruncated"> | null {
+export function checkedResult(report: Pick<IsolateReport, "json" | "resultType" | "resultTruncated">, outputBytes: number): Pick<IsolateRunResult, "result" | "resultType" | "resultTruncated"> | null {
   let result: unknown = null;
   if (report.json !== undefined) {
     try {

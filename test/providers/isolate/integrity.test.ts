@@ -8,6 +8,7 @@ import { inspectModuleSource } from "../../../src/providers/isolate/runtime/insp
 import { mainModuleSource } from "../../../src/providers/isolate/runtime/main";
 import { primordialsModuleSource } from "../../../src/providers/isolate/runtime/primordials";
 import { ISOLATE_COMPATIBILITY_DATE } from "../../../src/providers/isolate";
+import { checkedResult } from "../../../src/providers/isolate/run";
 import { run } from "./helpers";
 
 const SMALL = { cpuMs: 50, wallMs: 10_000 };
@@ -185,6 +186,17 @@ describe("the result is rendered once, and its size holds", () => {
     const out = await run(code, { limits: { cpuMs: 5000, outputBytes: 1 << 20 } });
     expect(out).toMatchObject({ status: "ok", resultTruncated: true });
     expect(new TextEncoder().encode(String(out.result)).length).toBeLessThanOrEqual(1 << 20);
+  });
+
+  it("the host cuts a result the isolate failed to cut, and flags it", () => {
+    const big = "é".repeat(3000);
+    expect(checkedResult({ json: JSON.stringify(big) }, 1000)).toEqual({ result: "é".repeat(500), resultTruncated: true });
+    const array = Array.from({ length: 500 }, (_, i) => i);
+    const cut = checkedResult({ json: JSON.stringify(array) }, 100);
+    expect(cut).toMatchObject({ resultType: "json", resultTruncated: true });
+    expect(cut!.result).toBe(JSON.stringify(array).slice(0, 100));
+    expect(checkedResult({ json: "[1,2]" }, 100)).toEqual({ result: [1, 2] });
+    expect(checkedResult({ json: "not json" }, 100)).toBeNull();
   });
 
   it("an error with a huge message is cut", async () => {
