@@ -154,6 +154,22 @@ describe("our code inside the isolate does not trust builtins user code can repl
     expect(out.cpu.usedMs).toBeLessThan(1000);
   });
 
+  it("a workspace module that patches everything while it loads (before the run starts) changes nothing either", async () => {
+    const evil = [
+      "Map.prototype.clear = Map.prototype.set = () => { throw new Error('map') };",
+      "Array.prototype.push = () => { throw new Error('push') }; Array.prototype[Symbol.iterator] = function* () {};",
+      "JSON.stringify = () => '{\"status\":\"ok\",\"cpuUsedMs\":0,\"json\":\"1\"}';",
+      "Promise.prototype.then = function () { return this };",
+      "Object.defineProperty(Promise.prototype, 'constructor', { __proto__: null, get() { throw new Error('species') } });",
+      "for (const k of ['then', 'toJSON', 'env', 'status', 'get', 'set', 'value']) Object.defineProperty(Object.prototype, k, { __proto__: null, get() { throw new Error(k) }, configurable: true });",
+      "Date.now = () => 0;",
+      "export const loaded = true;",
+    ].join("\n");
+    const out = await run("import { loaded } from './evil.js';\nloaded ? 42 : 0", { files: { "evil.js": evil } });
+    expect(out.status, JSON.stringify(out.error)).toBe("ok");
+    expect(out.result).toBe(42);
+  });
+
   it("console output still arrives after console-facing builtins are patched", async () => {
     const out = await run("console.log('before'); Array.prototype.push = () => 0; Date.now = () => 0; console.log('after'); 1");
     expect(out.stdout).toBe("before\nafter\n");
