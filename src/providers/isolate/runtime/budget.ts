@@ -45,9 +45,12 @@ export const MAX_IDLE_GRACE_MS = 5;
  * probe fires (a check), its measurement is void and the last estimate (at first IDLE_GRACE_MS)
  * is used. So code can run uncounted at most MAX_IDLE_GRACE_MS per real wait, which the
  * wall-clock limit bounds. Every way the runtime offers to run a
- * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait, Promise.prototype.then)
- * is wrapped so that a check runs first, even when the callback is a bare builtin with no check
- * of its own.
+ * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait) is wrapped so that a
+ * check runs first, even when the callback is a bare builtin with no check of its own.
+ * Promise.prototype.then is not wrapped: replacing it slows every await in the isolate (V8's
+ * fast paths check that it is untouched) by more than the compute budget allows. A builtin
+ * chained with then() runs in the tail the sentinel counts; a chain of bound builtins feeding
+ * itself through then() never drains and, like a ReDoS, costs a runtime restart locally.
  *
  * Once exceeded, every later check throws again, so a `catch` cannot swallow the error for good,
  * and `finish` reports it even if user code caught it and returned normally. After `finish`,
@@ -62,7 +65,7 @@ import {
   DateNow as clock, enqueueMicrotask as enqueue, setTimer, clearTimer, setRepeating, clearRepeating, globalObject,
   ReflectApply, ErrorCtor, TypeErrorCtor, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
   StringPrototypeStartsWith, StringPrototypeCharCodeAt, StringPrototypeIndexOf, StringPrototypeSlice, FunctionPrototype,
-  FunctionPrototypeToString, PromisePrototype, newPromise, PromiseThen,
+  FunctionPrototypeToString, newPromise, PromiseThen,
 } from "${primordials}";
 
 const BUDGET_MS = ${Number.isFinite(cpuMs) ? cpuMs : "Infinity"}, MAX_STRIDE = ${MAX_STRIDE};
@@ -290,26 +293,7 @@ function replace(object, name, value) {
   }
 }
 
-/**
- * Promise.prototype.then with each callback behind a check: a bare builtin handed to then()
- * (\`fetch(…).then(heavy.bind(…))\`, or a chain of bound builtins that feeds itself) runs
- * counted, and not at all once the run is over. \`await\` does not come through here.
- */
-function wrapThen(original) {
-  const guard = (callback) =>
-    typeof callback !== "function"
-      ? callback
-      : function (value) {
-          check();
-          return ReflectApply(callback, undefined, [value]);
-        };
-  return function then(onFulfilled, onRejected) {
-    return ReflectApply(original, this, [guard(onFulfilled), guard(onRejected)]);
-  };
-}
-
 replace(globalObject, "setTimeout", wrapTimer(setTimer, clearTimer, false));
-replace(PromisePrototype, "then", wrapThen(PromisePrototype.then));
 replace(globalObject, "setInterval", wrapTimer(setRepeating, clearRepeating, true));
 replace(globalObject, "queueMicrotask", microtask);
 const scheduler = globalObject.scheduler;

@@ -64,7 +64,6 @@ export const FunctionPrototypeToString = uncurryThis(Function.prototype.toString
 export const FunctionPrototype = Function.prototype;
 export const RegExpPrototypeToString = uncurryThis(RegExp.prototype.toString);
 export const PromiseCtor = Promise;
-export const PromisePrototype = Promise.prototype;
 const PromisePrototypeThen = uncurryThis(Promise.prototype.then);
 export const MapCtor = Map;
 export const SetCtor = Set;
