@@ -145,7 +145,7 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       [names.inspect.slice(1)]: { js: inspectModuleSource(names.primordials) },
       [names.console.slice(1)]: { js: consoleModuleSource(names, limits.outputBytes) },
       [names.snippet.slice(1)]: { js: snippetCode },
-      [names.main]: { js: mainModuleSource(names, { ...limits, cpuMs: limits.cpuMs }) },
+      [names.main]: { js: mainModuleSource(names, limits) },
     },
     env: request.env,
     // Explicit on purpose: an omitted globalOutbound inherits the parent's network.
