@@ -28,6 +28,19 @@ describe("failures are clean answers, never a 500 or a row stuck at running", ()
     expect(new TextEncoder().encode(row.output.result).length).toBeLessThanOrEqual(1 << 20);
   });
 
+  it.each([12e6, 30e6])("a getter that hands the serialiser %d bytes the renderer never saw cannot pass the limit or leave the row running", async (bytes) => {
+    const { id } = await createSandbox();
+    const code = `const values = ['x'.repeat(${bytes}), 'small']; const o = {}; Object.defineProperty(o, 'v', { get: Array.prototype.pop.bind(values), enumerable: true }); o`;
+    const res = await api("POST", `/v1/sandboxes/${id}/exec`, { json: { code } });
+    expect(res.status).toBe(200);
+    const out = await res.json<any>();
+    expect(out.status).toBe("ok");
+    expect(new TextEncoder().encode(JSON.stringify(out.result)).length).toBeLessThanOrEqual((1 << 20) + 2);
+    const [row] = await history(id);
+    expect(row.status).toBe("ok");
+    expect(new TextEncoder().encode(JSON.stringify(row.output.result)).length).toBeLessThanOrEqual((1 << 20) + 2);
+  });
+
   it("input nested 5,000 deep is a 400 that says what to do", async () => {
     const { id } = await createSandbox();
     let input: unknown = 1;
