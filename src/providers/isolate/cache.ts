@@ -1,7 +1,7 @@
 import { compileModule, type CompiledModule } from "./compile";
 import { randomIdentifier } from "./instrument";
 
-/** Most compiled code (source plus output, in UTF-16 bytes) kept per Worker isolate. */
+/** Most memory (estimated) that compiled modules may hold per Worker isolate. */
 export const MAX_COMPILE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** A compiled module, and its code bound to one run's budget module. */
@@ -47,7 +47,9 @@ export function compileCached(source: string, kind: "snippet" | "module", langua
     const placeholder = instrumented ? `/${randomIdentifier()}_budget.js` : null;
     const module = compileModule(source, { kind, language, budget: placeholder ? { check: randomIdentifier(), module: placeholder } : null });
     compileMs = Date.now() - started;
-    entry = { module, placeholder, bytes: 2 * (key.length + module.code.length) };
+    // Two bytes a character for the key and the code, and about as much again for the edit map
+    // kept to map error positions back (an estimate: the heap does not say).
+    entry = { module, placeholder, bytes: 4 * (key.length + module.code.length) };
     remember(key, entry);
   }
   const { module, placeholder } = entry;
