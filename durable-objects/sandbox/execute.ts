@@ -2,7 +2,7 @@ import { ErrorCode, SandboxerError } from "../../src/errors";
 import { newExecutionId, sha256Hex } from "../../src/ids";
 import { runSnippet, type IsolateRunRequest } from "../../src/providers/isolate";
 import type { ExecRequest, ExecResult } from "../../src/schemas/exec";
-import type { ExecutionHistory } from "./executions";
+import type { ExecutionHistory, FinishedExecution } from "./executions";
 import type { FairQueue } from "./queue";
 import type { StoredSandbox } from "./record";
 import type { Workspace } from "./workspace";
@@ -78,6 +78,17 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
   ctx.history.start(executionId, language, Date.now());
   const codeHash = sha256Hex(request.code);
 
+  /** Completes the history row; if the outcome cannot be stored, the row still leaves `running`. */
+  function complete(done: FinishedExecution): void {
+    try {
+      ctx.history.finish(executionId, done, Date.now());
+    } catch {
+      const error = { name: "InternalError", message: "The execution finished but its output could not be stored." };
+      ctx.history.finish(executionId, { ...done, errorName: done.errorName ?? error.name, output: { result: null, stdout: "", stderr: "", error } }, Date.now());
+    }
+    ctx.onFinished(executionId);
+  }
+
   async function run(onOutput?: OutputListener): Promise<ExecResult> {
     const started = Date.now();
     let outcome: Awaited<ReturnType<typeof runSnippet>>;
@@ -99,12 +110,7 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
       );
     } catch (error) {
       const internal = { name: "InternalError", message: "The execution could not be run; it has been logged." };
-      ctx.history.finish(
-        executionId,
-        { codeHash: await codeHash, status: "error", errorName: internal.name, durationMs: Date.now() - started, output: { result: null, stdout: "", stderr: "", error: internal } },
-        Date.now(),
-      );
-      ctx.onFinished(executionId);
+      complete({ codeHash: await codeHash, status: "error", errorName: internal.name, durationMs: Date.now() - started, output: { result: null, stdout: "", stderr: "", error: internal } });
       throw error;
     }
     const result: ExecResult = { ...outcome, executionId, durationMs: outcome.durationMs ?? Date.now() - started };
@@ -118,21 +124,15 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
       delete result.resultTruncated;
       result.error = { name: "LimitExceeded", message: `More than ${limits.subRequests} outbound requests in one execution.`, limit: "subrequests" };
     }
-    const hash = await codeHash;
-    ctx.history.finish(
-      executionId,
-      {
-        codeHash: hash,
-        status: result.status,
-        errorName: result.error?.name,
-        limit: result.error?.limit,
-        durationMs: result.durationMs,
-        cpuUsedMs: result.cpu.usedMs,
-        output: { result: result.result, resultType: result.resultType, stdout: result.stdout, stderr: result.stderr, error: result.error },
-      },
-      Date.now(),
-    );
-    ctx.onFinished(executionId);
+    complete({
+      codeHash: await codeHash,
+      status: result.status,
+      errorName: result.error?.name,
+      limit: result.error?.limit,
+      durationMs: result.durationMs,
+      cpuUsedMs: result.cpu.usedMs,
+      output: { result: result.result, resultType: result.resultType, stdout: result.stdout, stderr: result.stderr, error: result.error },
+    });
     return result;
   }
 

@@ -47,6 +47,15 @@ export class ExecutionHistory {
     this.sql.exec("DELETE FROM executions WHERE seq <= (SELECT MAX(seq) FROM executions) - ?", MAX_HISTORY_ROWS);
   }
 
+  /**
+   * Whether this execution is still running. Capability and egress calls carry their execution's
+   * id: once it has finished (or is unknown), they are refused, so nothing a run left behind can
+   * act after it.
+   */
+  isRunning(id: string): boolean {
+    return this.sql.exec("SELECT 1 FROM executions WHERE id = ? AND status = 'running'", id).toArray().length > 0;
+  }
+
   finish(id: string, done: FinishedExecution, now: number): void {
     this.sql.exec(
       `UPDATE executions SET code_hash = ?, status = ?, error_name = ?, limit_name = ?, finished_at = ?, duration_ms = ?, cpu_used_ms = ?, output = ?

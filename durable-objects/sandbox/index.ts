@@ -255,6 +255,7 @@ export class SandboxDO extends DurableObject<Env> {
   async invokeCapability(call: CapabilityCall, executionId: string): Promise<Settled<unknown>> {
     return settle(async () => {
       const s = await this.running();
+      this.requireRunningExecution(executionId);
       return invokeCapability({ workspace: this.workspace, state: this.state, audit: this.audit }, s, call, executionId);
     });
   }
@@ -267,6 +268,7 @@ export class SandboxDO extends DurableObject<Env> {
   async egressGrant(executionId: string): Promise<Settled<EgressGrant>> {
     return settle(async () => {
       const s = await this.running();
+      this.requireRunningExecution(executionId);
       // Counted here as well as by the platform: local workerd does not enforce subRequests.
       const used = (this.egressCounts.get(executionId) ?? 0) + 1;
       if (executionId) this.egressCounts.set(executionId, used);
@@ -370,6 +372,15 @@ export class SandboxDO extends DurableObject<Env> {
     }
     if (this.hostTools.has(executionId)) env[TOOLS_ENV_KEY] = this.ctx.exports.ToolsCapability({ props });
     return env;
+  }
+
+  /** Calls on behalf of an execution that has finished are refused: nothing of a run outlives it. */
+  private requireRunningExecution(executionId: string): void {
+    if (!this.history.isRunning(executionId)) {
+      throw new SandboxerError(ErrorCode.capabilityDenied, `Execution ${executionId || "(none)"} has ended; what it left running can no longer act.`, {
+        reason: "execution_ended",
+      });
+    }
   }
 
   /** The idle clock counts from the end of an execution, not its start. */

@@ -35,35 +35,58 @@ export class ToolsCapability extends WorkerEntrypoint<Env, CapabilityProps> {
   }
 }
 
+/**
+ * The arguments arrive from sandbox code, so anything at all: a wrong type is a TypeError in
+ * our words, thrown here, before it can reach code that would fail in its own (a bundler's
+ * `raw2.startsWith is not a function`). RPC keeps a TypeError a TypeError.
+ */
+function text(value: unknown, method: string, name: string): string {
+  if (typeof value !== "string") throw new TypeError(`${method}: ${name} must be a string, not ${kindOf(value)}.`);
+  return value;
+}
+
+function optionalText(value: unknown, method: string, name: string): string | undefined {
+  return value === undefined ? undefined : text(value, method, name);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
 export class FilesCapability extends CapabilityEntrypoint {
   async read(path: string): Promise<string> {
-    return (await this.call({ capability: "files", method: "read", path })) as string;
+    return (await this.call({ capability: "files", method: "read", path: text(path, "files.read(path)", "path") })) as string;
   }
   async readBytes(path: string): Promise<Uint8Array> {
-    return (await this.call({ capability: "files", method: "readBytes", path })) as Uint8Array;
+    return (await this.call({ capability: "files", method: "readBytes", path: text(path, "files.readBytes(path)", "path") })) as Uint8Array;
   }
   async write(path: string, content: string | Uint8Array): Promise<unknown> {
-    return this.call({ capability: "files", method: "write", path, content });
+    if (typeof content !== "string" && !(content instanceof Uint8Array)) {
+      throw new TypeError(`files.write(path, content): content must be a string or a Uint8Array, not ${kindOf(content)}.`);
+    }
+    return this.call({ capability: "files", method: "write", path: text(path, "files.write(path, content)", "path"), content });
   }
   async list(prefix?: string): Promise<unknown> {
-    return this.call({ capability: "files", method: "list", prefix });
+    return this.call({ capability: "files", method: "list", prefix: optionalText(prefix, "files.list(prefix)", "prefix") });
   }
   async delete(path: string): Promise<boolean> {
-    return (await this.call({ capability: "files", method: "delete", path })) as boolean;
+    return (await this.call({ capability: "files", method: "delete", path: text(path, "files.delete(path)", "path") })) as boolean;
   }
 }
 
 export class StateCapability extends CapabilityEntrypoint {
   async get(key: string): Promise<unknown> {
-    return this.call({ capability: "state", method: "get", key });
+    return this.call({ capability: "state", method: "get", key: text(key, "state.get(key)", "key") });
   }
   async put(key: string, value: unknown): Promise<void> {
-    await this.call({ capability: "state", method: "put", key, value });
+    await this.call({ capability: "state", method: "put", key: text(key, "state.put(key, value)", "key"), value });
   }
   async delete(key: string): Promise<boolean> {
-    return (await this.call({ capability: "state", method: "delete", key })) as boolean;
+    return (await this.call({ capability: "state", method: "delete", key: text(key, "state.delete(key)", "key") })) as boolean;
   }
   async list(prefix?: string): Promise<unknown> {
-    return this.call({ capability: "state", method: "list", prefix });
+    return this.call({ capability: "state", method: "list", prefix: optionalText(prefix, "state.list(prefix)", "prefix") });
   }
 }

@@ -37,8 +37,10 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
       let grant: EgressGrant;
       try {
         grant = await sandboxStub(this.env, tenant, sandboxId).egressGrant(executionId);
-      } catch {
-        return deny(record, "The sandbox is no longer running.", "not_running", request.method);
+      } catch (error) {
+        // A stopped sandbox, or an execution that has already ended (its leftovers are refused).
+        const ended = SandboxerError.fromRpc(error)?.code === ErrorCode.capabilityDenied;
+        return deny(record, ended ? "This execution has ended." : "The sandbox is no longer running.", ended ? "execution_ended" : "not_running", request.method);
       }
       if (!grant.granted) return deny(record, "This sandbox's fetch capability was revoked.", "not_granted", request.method);
       if (request.headers.get("upgrade") !== null) {

@@ -1,12 +1,37 @@
 import { z } from "@hono/zod-openapi";
 
+/** Deepest nesting accepted in an exec's `input` (it is copied, recursively, into the isolate). */
+export const MAX_INPUT_DEPTH = 256;
+
+/** How deeply a JSON value nests arrays and objects, counted without recursion and only up to `max + 1`. */
+function nestingDepth(value: unknown, max: number): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== "object" || node === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > max) break;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 export const ExecRequest = z
   .object({
     code: z.string().min(1).openapi({ example: "1 + 2" }),
     language: z.enum(["js", "ts"]).default("js"),
     timeoutMs: z.number().int().positive().optional().describe("Wall-clock limit; at most the profile's"),
     cpuMs: z.number().int().positive().optional().describe("CPU budget; at most the profile's"),
-    input: z.any().optional().describe("Any JSON value, visible to the code as `input`"),
+    input: z
+      .any()
+      .optional()
+      .superRefine((value, ctx) => {
+        if (nestingDepth(value, MAX_INPUT_DEPTH) > MAX_INPUT_DEPTH) {
+          ctx.addIssue({ code: "custom", message: `input nests deeper than ${MAX_INPUT_DEPTH} levels; flatten it, or pass it as a JSON string and parse it in the code` });
+        }
+      })
+      .describe(`Any JSON value nested at most ${MAX_INPUT_DEPTH} deep, visible to the code as \`input\``),
   })
   .strict()
   .openapi("ExecRequest");
@@ -46,7 +71,11 @@ export const ExecResult = z
     logs: z.array(LogEntry),
     error: ExecError.optional(),
     durationMs: z.number(),
-    cpu: z.object({ budgetMs: z.number(), usedMs: z.number() }),
+    cpu: z.object({
+      budgetMs: z.number(),
+      usedMs: z.number().describe("CPU counted against the budget, compilation included"),
+      compileMs: z.number().optional().describe("Of usedMs, the time spent compiling the code and the modules it imports (0 when cached)"),
+    }),
   })
   .openapi("ExecResult");
 

@@ -1,15 +1,18 @@
 import type { ImportDeclaration } from "acorn";
 import MagicString from "magic-string";
-import { transform } from "sucrase";
 import { parseModule, walk, type AnyNode, type Program } from "./ast";
+import { CompileError } from "./compile-error";
 import { insertChecks } from "./instrument";
-import { decodeMappings, originalPosition, type DecodedMappings, type Position } from "./sourcemap";
+import { originalPosition, type DecodedMappings, type Position } from "./sourcemap";
+import { stripTypes } from "./typescript";
+
+export { CompileError };
 
 /**
  * Turns user source (a snippet or a workspace module) into the module we load:
  * - TypeScript types are stripped first with sucrase, which keeps line numbers (its source map
  *   gives columns back);
- * - a snippet's body is wrapped into `export default async function (env, input) { … }`, so
+ * - a snippet's body is wrapped into `export default async (env, input) => { … }`, so
  *   top-level `await`, `return`, `env` and `input` work, with its static imports hoisted above
  *   and its last expression statement returned;
  * - budget checks are inserted (see instrument.ts).
@@ -38,26 +41,8 @@ export interface CompiledModule {
   originalPosition(position: Position): Position;
 }
 
-/** A problem found before anything runs, with its position in the user's source (1-based). */
-export class CompileError extends Error {
-  override name: "SyntaxError" | "ImportError";
-  readonly line?: number;
-  readonly column?: number;
-  /** The workspace path of the module at fault; undefined for the snippet itself. */
-  readonly file?: string;
-  // Plain fields rather than parameter properties: Node's type stripping (used by the
-  // benchmark) does not accept those.
-  constructor(name: "SyntaxError" | "ImportError", message: string, position?: Position, file?: string) {
-    super(message);
-    this.name = name;
-    this.line = position?.line;
-    this.column = position?.column;
-    this.file = file;
-  }
-}
-
 export function compileModule(source: string, options: CompileOptions): CompiledModule {
-  const { js, toSource } = options.language === "ts" ? stripTypes(source) : { js: source, toSource: (p: Position) => p };
+  const { js, toSource } = options.language === "ts" ? stripTypes(source, syntaxError) : { js: source, toSource: (p: Position) => p };
   let program: Program;
   try {
     program = parseModule(js, { allowReturn: options.kind === "snippet" });
@@ -69,7 +54,10 @@ export function compileModule(source: string, options: CompileOptions): Compiled
   const imports: string[] = [];
   const hoisted: string[] = [];
   for (const statement of program.body) {
-    if ("source" in statement && statement.source) imports.push(String(statement.source.value));
+    if ("source" in statement && statement.source) {
+      imports.push(String(statement.source.value));
+      refuseRuntimeInternals(statement, toSource);
+    }
     if (options.kind !== "snippet") continue;
     if (statement.type === "ImportDeclaration") {
       // Imports must sit at module level, outside the wrapper function: rebuilt on the header
@@ -86,6 +74,8 @@ export function compileModule(source: string, options: CompileOptions): Compiled
     }
   });
   if (options.budget) insertChecks(program, edits, options.budget.check);
+  // A hashbang is only valid as the very first characters, and we prepend a header line's text.
+  if (js.startsWith("#!")) edits.overwrite(0, 2, "//");
 
   if (options.kind === "snippet") {
     const last = program.body.findLast((s) => s.type !== "EmptyStatement" && s.type !== "ImportDeclaration");
@@ -101,8 +91,9 @@ export function compileModule(source: string, options: CompileOptions): Compiled
 
   const budgetImport = options.budget ? `import { check as ${options.budget.check} } from "${options.budget.module}";` : "";
   if (options.kind === "snippet") {
-    // The body goes in a block of its own so it may declare its own `env` or `input`.
-    edits.prepend(`${budgetImport}${hoisted.join("")}export default async function (env, input) {{`);
+    // The body goes in a block of its own so it may declare its own `env` or `input`. An arrow
+    // function, so that the top level has no `arguments` and `this` is undefined, as in a module.
+    edits.prepend(`${budgetImport}${hoisted.join("")}export default async (env, input) => {{`);
     edits.append("\n}}");
   } else {
     edits.prepend(budgetImport);
@@ -121,27 +112,6 @@ export function compileModule(source: string, options: CompileOptions): Compiled
   };
 }
 
-/** TypeScript to JavaScript with sucrase, plus a mapping of positions back to the TypeScript. */
-function stripTypes(source: string): { js: string; toSource: (position: Position) => Position } {
-  let output: ReturnType<typeof transform>;
-  try {
-    output = transform(source, {
-      transforms: ["typescript"],
-      disableESTransforms: true,
-      filePath: "source.ts",
-      sourceMapOptions: { compiledFilename: "source.js" },
-    });
-  } catch (error) {
-    throw syntaxError(error, (p) => p);
-  }
-  const mappings = decodeMappings(output.sourceMap?.mappings ?? "");
-  return {
-    js: output.code,
-    // Sucrase keeps lines; only columns move, and each token's text is copied unchanged.
-    toSource: (position) => ({ line: position.line, column: originalPosition(mappings, position, true)?.column ?? position.column }),
-  };
-}
-
 /** acorn and sucrase errors carry `loc` (1-based line, 0-based column) and end their message with it. */
 function syntaxError(error: unknown, toSource: (position: Position) => Position): CompileError {
   if (error instanceof RangeError) return new CompileError("SyntaxError", "The code is nested too deeply to compile.");
@@ -149,6 +119,36 @@ function syntaxError(error: unknown, toSource: (position: Position) => Position)
   const loc = (error as { loc?: { line?: unknown; column?: unknown } }).loc;
   if (typeof loc?.line !== "number" || typeof loc.column !== "number") return new CompileError("SyntaxError", message);
   return new CompileError("SyntaxError", message, toSource({ line: loc.line, column: loc.column + 1 }));
+}
+
+/**
+ * Names of `cloudflare:workers` that user code may import. The rest reach our own entrypoint
+ * (`exports`, `withExports`, `withEnvAndExports`), outlive the run (`waitUntil`), or end the
+ * isolate under the host (`abortIsolate`); a namespace import or re-export would carry them too.
+ */
+export const CLOUDFLARE_WORKERS_IMPORTS = ["env", "DurableObject", "RpcPromise", "RpcProperty", "RpcStub", "RpcTarget", "ServiceStub", "WorkerEntrypoint", "WorkflowEntrypoint", "withEnv"];
+/** Runtime modules closed to user code: `node:module`'s createRequire loads any of them, `cloudflare:workers` included. */
+const CLOSED_MODULES = ["node:module", "module"];
+
+type ModuleDeclaration = Extract<Program["body"][number], { source?: unknown }>;
+
+function refuseRuntimeInternals(statement: ModuleDeclaration, toSource: (position: Position) => Position): void {
+  const specifier = String(statement.source?.value);
+  const refuse: (what: string) => never = (what) => {
+    throw new CompileError("ImportError", `Cannot import ${what}: it is not available in a sandbox.`, toSource(startOf(statement)));
+  };
+  if (CLOSED_MODULES.includes(specifier)) refuse(`'${specifier}'`);
+  if (specifier !== "cloudflare:workers") return;
+  const allowed = `(available: ${CLOUDFLARE_WORKERS_IMPORTS.join(", ")})`;
+  if (statement.type === "ExportAllDeclaration") refuse(`everything from 'cloudflare:workers' ${allowed}`);
+  const specifiers = "specifiers" in statement ? statement.specifiers : [];
+  for (const specifier of specifiers) {
+    if (specifier.type === "ImportNamespaceSpecifier") refuse(`'cloudflare:workers' as a namespace ${allowed}`);
+    if (specifier.type === "ImportDefaultSpecifier") refuse(`a default export of 'cloudflare:workers' ${allowed}`);
+    const imported = specifier.type === "ExportSpecifier" ? specifier.local : specifier.imported;
+    const name = imported.type === "Identifier" ? imported.name : String(imported.value);
+    if (!CLOUDFLARE_WORKERS_IMPORTS.includes(name)) refuse(`'${name}' from 'cloudflare:workers' ${allowed}`);
+  }
 }
 
 function startOf(node: AnyNode): Position {

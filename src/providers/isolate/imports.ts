@@ -6,6 +6,8 @@ import { RESERVED_PREFIX } from "./instrument";
 const MODULE_EXTENSIONS = [".js", ".mjs", ".ts", ".mts", ".json"];
 /** Most workspace modules one snippet may load, transitively. */
 export const MAX_WORKSPACE_MODULES = 256;
+/** Deepest nesting of an imported JSON file (the loader copies it into the isolate recursively). */
+export const MAX_JSON_MODULE_DEPTH = 1000;
 
 /**
  * Resolves an import specifier written in module `from` (a workspace path, or "" for the
@@ -52,6 +54,15 @@ export interface WorkspaceModules {
   modules: Record<string, WorkerLoaderModule>;
   /** The compiled JS/TS modules by workspace path, for mapping error positions. */
   compiled: Map<string, CompiledModule>;
+  /** Milliseconds spent compiling (modules found in the compile cache cost none). */
+  compileMs: number;
+}
+
+/** A compiled module and the code to load for it. */
+export interface LoadableModule {
+  module: CompiledModule;
+  code: string;
+  compileMs: number;
 }
 
 /**
@@ -61,13 +72,14 @@ export interface WorkspaceModules {
 export async function loadWorkspaceModules(
   imports: string[],
   readModule: (path: string) => Promise<string | null>,
-  compile: (source: string, language: "js" | "ts") => CompiledModule,
+  compile: (source: string, language: "js" | "ts") => LoadableModule,
   size: { codeBytes: number; snippetBytes: number },
 ): Promise<WorkspaceModules> {
   const modules: Record<string, WorkerLoaderModule> = {};
   const compiled = new Map<string, CompiledModule>();
   const encoder = new TextEncoder();
   let totalBytes = size.snippetBytes;
+  let compileMs = 0;
   const queue: { from: string; imports: string[] }[] = [{ from: "", imports }];
   for (let next = queue.shift(); next; next = queue.shift()) {
     for (const specifier of next.imports) {
@@ -88,6 +100,9 @@ export async function loadWorkspaceModules(
         });
       }
       if (path.endsWith(".json")) {
+        if (jsonDepth(source) > MAX_JSON_MODULE_DEPTH) {
+          throw new CompileError("ImportError", `Cannot import '${specifier}': the JSON nests deeper than ${MAX_JSON_MODULE_DEPTH} levels; read it with env.files.read and JSON.parse instead.`, undefined, path);
+        }
         try {
           modules[path] = { json: JSON.parse(source) };
         } catch (error) {
@@ -95,19 +110,37 @@ export async function loadWorkspaceModules(
         }
         continue;
       }
-      let module: CompiledModule;
+      let loadable: LoadableModule;
       try {
-        module = compile(source, path.endsWith(".ts") || path.endsWith(".mts") ? "ts" : "js");
+        loadable = compile(source, path.endsWith(".ts") || path.endsWith(".mts") ? "ts" : "js");
       } catch (error) {
         if (error instanceof CompileError) {
           throw new CompileError(error.name, error.message, error.line === undefined ? undefined : { line: error.line, column: error.column ?? 1 }, path);
         }
         throw error;
       }
-      compiled.set(path, module);
-      modules[path] = { js: module.code };
-      queue.push({ from: path, imports: module.imports });
+      compileMs += loadable.compileMs;
+      compiled.set(path, loadable.module);
+      modules[path] = { js: loadable.code };
+      queue.push({ from: path, imports: loadable.module.imports });
     }
   }
-  return { modules, compiled };
+  return { modules, compiled, compileMs };
+}
+
+/** How deeply JSON text nests arrays and objects (brackets inside strings do not count). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
 }

@@ -32,7 +32,11 @@ export function insertChecks(program: Program, edits: MagicString, check: string
   // closings are prepended on the left of theirs, so an inner closing lands before an outer one
   // at the same index, and left-side text always precedes right-side text: whatever ends at an
   // index closes before whatever starts there opens, and insertions come out properly nested.
+  //
+  // Every inserted character can be told from the user's (see `stripChecks`): calls name the
+  // check, and each other character we insert follows a `/*check*/` marker comment.
   const call = `${check}();`;
+  const mark = (char: string) => `/*${check}*/${char}`;
   const wrap = (start: number, end: number, open: string, close: string) => {
     edits.appendRight(start, open);
     edits.prependLeft(end, close);
@@ -45,22 +49,24 @@ export function insertChecks(program: Program, edits: MagicString, check: string
       case "WhileStatement":
       case "DoWhileStatement":
         if (node.body.type === "BlockStatement") edits.appendRight(node.body.start + 1, call);
-        else wrap(node.body.start, node.body.end, `{${call}`, "}");
+        else wrap(node.body.start, node.body.end, `${mark("{")}${call}`, mark("}"));
         break;
       case "FunctionDeclaration":
       case "FunctionExpression":
       case "ArrowFunctionExpression":
-        if (node.body.type === "BlockStatement") edits.appendRight(afterDirectives(node.body), call);
-        else wrap(node.body.start, node.body.end, `(${check}(), `, ")");
+        if (node.body.type === "BlockStatement") {
+          const prologue = afterDirectives(node.body, edits.original);
+          edits.appendRight(prologue.end, prologue.terminated ? call : `${mark(";")}${call}`);
+        } else wrap(node.body.start, node.body.end, `${mark("(")}${check}(), `, mark(")"));
         break;
       case "PropertyDefinition":
-        if (node.value && !namesItsValue(node.value)) wrap(node.value.start, node.value.end, `(${check}(), `, ")");
+        if (node.value && !namesItsValue(node.value)) wrap(node.value.start, node.value.end, `${mark("(")}${check}(), `, mark(")"));
         break;
       case "StaticBlock":
         if (node.body[0]) edits.appendRight(node.body[0].start, call);
         break;
       case "AwaitExpression":
-        wrap(node.start, node.end, `${check}(`, ")");
+        wrap(node.start, node.end, `${check}(`, mark(")"));
         break;
     }
   });
@@ -78,14 +84,21 @@ export function instrument(source: string, options: { checkName?: string } = {})
   return { code: edits.toString(), checkName };
 }
 
-/** After the directive prologue: `"use strict"` must stay the first statement of its body. */
-function afterDirectives(body: { start: number; body: AnyNode[] }): number {
-  let position = body.start + 1;
+/**
+ * After the directive prologue: `"use strict"` must stay the first statement of its body. A
+ * directive ended by a line break rather than a semicolon (`"use strict"\n return this`) is
+ * not `terminated`: the check needs a `;` before it, or it would continue the directive's
+ * expression (`"use strict"check()` does not parse).
+ */
+function afterDirectives(body: { start: number; body: AnyNode[] }, text: string): { end: number; terminated: boolean } {
+  let end = body.start + 1;
+  let terminated = true;
   for (const statement of body.body) {
     if (statement.type !== "ExpressionStatement" || statement.directive === undefined) break;
-    position = statement.end;
+    end = statement.end;
+    terminated = text[statement.end - 1] === ";";
   }
-  return position;
+  return { end, terminated };
 }
 
 /**

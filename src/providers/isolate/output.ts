@@ -96,7 +96,8 @@ export class OutputCollector {
   }
 }
 
-function truncateUtf8(text: string, maxBytes: number): string {
+/** The longest prefix of text that fits in maxBytes of UTF-8, cut at a character boundary. */
+export function truncateUtf8(text: string, maxBytes: number): string {
   const bytes = encoder.encode(text);
   if (bytes.length <= maxBytes) return text;
   let end = Math.max(0, maxBytes);

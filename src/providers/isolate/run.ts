@@ -1,13 +1,15 @@
 import { z } from "zod";
 import { ErrorCode, SandboxerError } from "../../errors";
 import type { ExecError, ExecResult } from "../../schemas/exec";
-import { compileModule, CompileError, type BudgetNames } from "./compile";
+import { compileCached } from "./cache";
+import { CompileError } from "./compile";
 import { loadWorkspaceModules } from "./imports";
 import { randomIdentifier } from "./instrument";
-import { OutputCollector, type OutputEvent } from "./output";
+import { OutputCollector, truncateUtf8, type OutputEvent } from "./output";
 import { budgetModuleSource } from "./runtime/budget";
+import { primordialsModuleSource } from "./runtime/primordials";
 import { consoleModuleSource } from "./runtime/console";
-import { inspectModuleSource } from "./runtime/inspect";
+import { inspectModuleSource, MAX_ERROR_TEXT_BYTES } from "./runtime/inspect";
 import { mainModuleSource } from "./runtime/main";
 import { describeIsolateFailure, mapError, SNIPPET_FILE, type ErrorContext } from "./stack";
 
@@ -39,34 +41,49 @@ export interface IsolateRunRequest {
 
 export type IsolateRunResult = Omit<ExecResult, "executionId">;
 
-/** The main module's entrypoint (see runtime/main.ts). */
+/** The main module's entrypoint (see runtime/main.ts). Both answer a JSON string (a report) or a refusal. */
 interface SnippetEntrypoint {
-  run(input: unknown, sink: (batch: unknown) => void): Promise<unknown>;
-  stop(): Promise<unknown>;
+  run(input: unknown, sink: (batch: unknown) => void, token: string): Promise<unknown>;
+  stop(token: string): Promise<unknown>;
 }
 
-/** What `run` returns. Checked, because the isolate runs untrusted code that may have tampered with it. */
+/**
+ * What `run` (and `stop`) answer, once parsed with the host's own JSON. Checked, because the
+ * isolate runs untrusted code: nothing in it is taken on trust beyond its shape, and the CPU
+ * figure is bounded by what the host measured.
+ */
 const IsolateReport = z.object({
   status: z.enum(["ok", "error"]),
-  result: z.unknown().optional(),
-  resultType: z.string().optional(),
+  /** The result's JSON text, rendered once in the isolate. */
+  json: z.string().optional(),
+  resultType: z.string().max(200).optional(),
   resultTruncated: z.boolean().optional(),
-  error: z.object({ name: z.string(), message: z.string(), stack: z.string().optional(), limit: z.literal("cpu").optional() }).optional(),
-  cpuUsedMs: z.number(),
+  error: z
+    .object({ name: z.string(), message: z.string(), stack: z.string().optional(), limit: z.literal("cpu").optional() })
+    .optional(),
+  cpuUsedMs: z.number().finite().nonnegative(),
+  /** Console lines not streamed before the run ended. */
+  output: z.array(z.unknown()).optional(),
 });
+type IsolateReport = z.infer<typeof IsolateReport>;
 
 const WALL = Symbol("wall");
+const encoder = new TextEncoder();
 
 /**
  * Runs one snippet in a fresh dynamic isolate (a new `load()`, never a shared id, so nothing
  * of one run is visible to another) and reports its result, output and errors with positions
  * in the user's own code. A code-size overrun is refused before loading, as a SandboxerError
  * (`limit_exceeded`); every other failure is a result with status "error".
+ *
+ * CPU: compiling (TS stripping, parsing, instrumenting; cached by content) is measured here and
+ * counted in `cpu.usedMs` and against the budget (the isolate gets what is left); `cpu.compileMs`
+ * shows it on its own.
  */
 export async function runSnippet(loader: WorkerLoader, request: IsolateRunRequest): Promise<IsolateRunResult> {
   const started = Date.now();
   const { limits } = request;
-  const snippetBytes = new TextEncoder().encode(request.code).length;
+  const snippetBytes = encoder.encode(request.code).length;
   if (snippetBytes > limits.codeBytes) {
     throw new SandboxerError(ErrorCode.limitExceeded, `The code is ${snippetBytes} bytes; the limit is ${limits.codeBytes}.`, {
       limit: "code",
@@ -74,45 +91,60 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
     });
   }
 
-  // One random name per run: the check's identifier and the prefix of our module names.
+  // One random name per run: the prefix of our module names, so user code cannot import them.
   const reserved = randomIdentifier();
   const names = {
+    primordials: `/${reserved}_primordials.js`,
     budget: `/${reserved}_budget.js`,
     inspect: `/${reserved}_inspect.js`,
     console: `/${reserved}_console.js`,
     snippet: `/${reserved}_snippet.js`,
     main: `${reserved}_main.js`,
   };
-  const budget: BudgetNames | null = request.uninstrumented ? null : { check: reserved, module: names.budget };
+  const instrumented = !request.uninstrumented;
   let context: ErrorContext;
   let workspaceModules: Record<string, WorkerLoaderModule>;
+  let snippetCode: string;
+  let compileMs: number;
   try {
-    const snippet = compileModule(request.code, { kind: "snippet", language: request.language, budget });
+    const snippet = compileCached(request.code, "snippet", request.language, instrumented);
     const workspace = await loadWorkspaceModules(
-      snippet.imports,
+      snippet.module.imports,
       request.readModule,
-      (source, language) => compileModule(source, { kind: "module", language, budget }),
+      (source, language) => {
+        const compiled = compileCached(source, "module", language, instrumented);
+        return { module: compiled.module, code: compiled.link(names.budget), compileMs: compiled.compileMs };
+      },
       { codeBytes: limits.codeBytes, snippetBytes },
     );
-    context = { reserved, snippetModule: names.snippet.slice(1), snippet, workspace: workspace.compiled };
+    snippetCode = snippet.link(names.budget);
+    compileMs = snippet.compileMs + workspace.compileMs;
+    context = { reserved, snippetModule: names.snippet.slice(1), snippet: snippet.module, workspace: workspace.compiled };
     workspaceModules = workspace.modules;
   } catch (error) {
     if (error instanceof CompileError) return failed(started, limits.cpuMs, describeCompileError(error));
     throw error;
   }
+  if (instrumented && compileMs >= limits.cpuMs) {
+    const error: ExecError = { name: "LimitExceeded", message: `Compiling the code and its modules took ${compileMs} ms of the ${limits.cpuMs} ms CPU budget.`, limit: "cpu" };
+    return { ...failed(started, limits.cpuMs, error), cpu: { budgetMs: limits.cpuMs, usedMs: compileMs, compileMs } };
+  }
+  // What compiling cost comes out of the budget the isolate gets.
+  const isolateBudgetMs = limits.cpuMs - (instrumented ? compileMs : 0);
 
   const output = new OutputCollector(limits.outputBytes, request.onOutput);
-  const sources = [context.snippet.code, ...Object.values(workspaceModules).map((m) => m.js ?? "")];
+  const sources = [snippetCode, ...Object.values(workspaceModules).map((m) => m.js ?? "")];
   const worker = loader.load({
     compatibilityDate: ISOLATE_COMPATIBILITY_DATE,
     compatibilityFlags: sources.some(usesNode) ? ["nodejs_compat"] : ["no_nodejs_compat", "no_nodejs_compat_v2"],
     mainModule: names.main,
     modules: {
       ...workspaceModules,
-      [names.budget.slice(1)]: { js: budgetModuleSource(budget ? limits.cpuMs : Infinity) },
-      [names.inspect.slice(1)]: { js: inspectModuleSource() },
+      [names.primordials.slice(1)]: { js: primordialsModuleSource() },
+      [names.budget.slice(1)]: { js: budgetModuleSource(instrumented ? isolateBudgetMs : Infinity, names.primordials) },
+      [names.inspect.slice(1)]: { js: inspectModuleSource(names.primordials) },
       [names.console.slice(1)]: { js: consoleModuleSource(names, limits.outputBytes) },
-      [names.snippet.slice(1)]: { js: context.snippet.code },
+      [names.snippet.slice(1)]: { js: snippetCode },
       [names.main]: { js: mainModuleSource(names, limits) },
     },
     env: request.env,
@@ -122,8 +154,12 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
     limits: { cpuMs: limits.cpuMs, subRequests: limits.subRequests },
   });
   const entrypoint = worker.getEntrypoint() as unknown as SnippetEntrypoint;
+  // Only the host and the isolate's main module know it: `stop` obeys no one else.
+  const token = randomIdentifier();
+  const cpu = (usedMs: number) => ({ budgetMs: limits.cpuMs, usedMs: usedMs + compileMs, compileMs });
+  const runStarted = Date.now();
   try {
-    const running = entrypoint.run(request.input, output.sink);
+    const running = entrypoint.run(request.input, output.sink, token);
     const wall = after(limits.wallMs, WALL);
     let reply: unknown;
     try {
@@ -136,32 +172,89 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       // The wall clock is enforced here, on the host. `stop` makes every later check in the
       // isolate throw, so code still running there ends at its next loop or call.
       running.catch(() => {});
-      const usedMs = await stopIsolate(worker);
+      const stopped = await stopIsolate(worker, token);
+      if (stopped) output.sink(stopped.output);
+      const usedMs = Math.min(stopped?.cpuUsedMs ?? 0, Date.now() - runStarted);
       const error: ExecError = { name: "LimitExceeded", message: `Wall-clock limit of ${limits.wallMs} ms exceeded.`, limit: "wall" };
-      return finished(started, limits.cpuMs, usedMs, output, { status: "error", result: null, error });
+      return finished(started, cpu(usedMs), output, { status: "error", result: null, error });
     }
 
-    const report = IsolateReport.safeParse(reply);
-    if (!report.success) {
+    const report = parseReport(reply);
+    if (!report) {
       const error: ExecError = { name: "InternalError", message: "The isolate returned a malformed report (did the code tamper with the runtime?)." };
-      return finished(started, limits.cpuMs, 0, output, { status: "error", result: null, error });
+      return finished(started, cpu(0), output, { status: "error", result: null, error });
     }
-    const { status, result, resultType, resultTruncated, error, cpuUsedMs } = report.data;
-    return finished(started, limits.cpuMs, cpuUsedMs, output, {
-      status,
-      result: status === "ok" ? (result ?? null) : null,
-      ...(status === "ok" && resultType ? { resultType } : {}),
-      ...(status === "ok" && resultTruncated ? { resultTruncated } : {}),
-      ...(status === "error" ? { error: mapError(error ?? { name: "Error", message: "The code failed without an error." }, context) } : {}),
-    });
+    output.sink(report.output);
+    // The isolate cannot have computed longer than it ran.
+    const usedMs = Math.min(report.cpuUsedMs, Date.now() - runStarted);
+    if (report.status === "ok" && instrumented && report.cpuUsedMs > isolateBudgetMs) {
+      const error: ExecError = { name: "LimitExceeded", message: `CPU budget of ${limits.cpuMs} ms exceeded.`, limit: "cpu" };
+      return finished(started, cpu(usedMs), output, { status: "error", result: null, error });
+    }
+    if (report.status === "error") {
+      const error = mapError(report.error ?? { name: "Error", message: "The code failed without an error." }, context);
+      return finished(started, cpu(usedMs), output, { status: "error", result: null, error });
+    }
+    const result = checkedResult(report, limits.outputBytes);
+    if (!result) {
+      const error: ExecError = { name: "InternalError", message: "The isolate returned a malformed result (did the code tamper with the runtime?)." };
+      return finished(started, cpu(usedMs), output, { status: "error", result: null, error });
+    }
+    return finished(started, cpu(usedMs), output, { status: "ok", ...result });
   } catch (error) {
     // The isolate itself failed: a module threw while loading, or the runtime found it waiting
     // on something that can never settle.
-    return finished(started, limits.cpuMs, 0, output, { status: "error", result: null, error: describeIsolateFailure(error, context) });
+    return finished(started, cpu(0), output, { status: "error", result: null, error: describeIsolateFailure(error, context) });
   } finally {
     disposeQuietly(entrypoint);
     disposeQuietly(worker);
   }
+}
+
+/** The isolate's answer, parsed by the host's JSON and checked; null if it is not a report. */
+function parseReport(reply: unknown): IsolateReport | null {
+  if (typeof reply !== "string") return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(reply);
+  } catch {
+    return null;
+  }
+  const report = IsolateReport.safeParse(parsed);
+  if (!report.success) return null;
+  const { error } = report.data;
+  // Bounded in the isolate already; bounded again here, as everything it says.
+  if (error) {
+    error.name = truncateUtf8(error.name, MAX_ERROR_TEXT_BYTES);
+    error.message = truncateUtf8(error.message, MAX_ERROR_TEXT_BYTES);
+    if (error.stack !== undefined) error.stack = truncateUtf8(error.stack, MAX_ERROR_TEXT_BYTES);
+  }
+  return report.data;
+}
+
+/**
+ * The result from its JSON text, with the size limit applied again here: a string longer than
+ * outputBytes is cut, any other value whose JSON is longer becomes its cut JSON text (resultType
+ * "json"), and either way resultTruncated is set.
+ */
+export function checkedResult(report: Pick<IsolateReport, "json" | "resultType" | "resultTruncated">, outputBytes: number): Pick<IsolateRunResult, "result" | "resultType" | "resultTruncated"> | null {
+  let result: unknown = null;
+  if (report.json !== undefined) {
+    try {
+      result = JSON.parse(report.json);
+    } catch {
+      return null;
+    }
+  }
+  let resultType = report.resultType;
+  let resultTruncated = report.resultTruncated === true;
+  if (typeof result === "string") {
+    const cut = truncateUtf8(result, outputBytes);
+    if (cut !== result) [result, resultTruncated] = [cut, true];
+  } else if (report.json !== undefined && encoder.encode(report.json).length > outputBytes) {
+    [result, resultType, resultTruncated] = [truncateUtf8(report.json, outputBytes), "json", true];
+  }
+  return { result, ...(resultType ? { resultType } : {}), ...(resultTruncated ? { resultTruncated } : {}) };
 }
 
 /**
@@ -175,13 +268,15 @@ export function usesNode(source: string): boolean {
 
 const NODE_USE = /["']node:|\b(?:Buffer|process|global|setImmediate|clearImmediate|require)\b/;
 
-/** Asks the isolate to stop; its answer (CPU used) is awaited only briefly, as it may be stuck in a builtin. */
-async function stopIsolate(worker: WorkerStub): Promise<number> {
+/**
+ * Asks the isolate to stop; its answer (CPU used, output not yet sent) is awaited only briefly,
+ * as it may be stuck in a builtin. Null when it did not answer with a report.
+ */
+async function stopIsolate(worker: WorkerStub, token: string): Promise<IsolateReport | null> {
   const stopper = worker.getEntrypoint() as unknown as SnippetEntrypoint;
-  const patience = after(STOP_REPLY_MS, 0);
+  const patience = after(STOP_REPLY_MS, null);
   try {
-    const usedMs = await Promise.race([stopper.stop().catch(() => 0), patience.promise]);
-    return typeof usedMs === "number" ? usedMs : 0;
+    return parseReport(await Promise.race([stopper.stop(token).catch(() => null), patience.promise]));
   } finally {
     patience.cancel();
     disposeQuietly(stopper);
@@ -199,8 +294,8 @@ function after<T>(ms: number, value: T): { promise: Promise<T>; cancel: () => vo
 
 type Outcome = Pick<IsolateRunResult, "status" | "result" | "resultType" | "resultTruncated" | "error">;
 
-function finished(started: number, budgetMs: number, usedMs: number, output: OutputCollector, outcome: Outcome): IsolateRunResult {
-  return { ...outcome, ...output.close(), durationMs: Date.now() - started, cpu: { budgetMs, usedMs } };
+function finished(started: number, cpu: IsolateRunResult["cpu"], output: OutputCollector, outcome: Outcome): IsolateRunResult {
+  return { ...outcome, ...output.close(), durationMs: Date.now() - started, cpu };
 }
 
 function failed(started: number, budgetMs: number, error: ExecError): IsolateRunResult {

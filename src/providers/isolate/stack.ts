@@ -116,12 +116,13 @@ function userFile(moduleName: string, context: ErrorContext): string | undefined
 
 /**
  * Removes our identifiers from text V8 wrote. Messages quote the code around an error, and
- * instrumented code holds calls to the check (`check(await x)` shows as `__sbx_…(...)`).
+ * instrumented code holds calls to the check (`check(await x)` shows as `__sbx_…(...)`); each
+ * module has its own check identifier (see cache.ts), so any of them is matched.
  */
 function scrub(text: string, context: ErrorContext): string {
   return text
     .replaceAll(context.snippetModule, SNIPPET_FILE)
-    .replaceAll(`${context.reserved} is not a function or its return value is not iterable`, "(intermediate value) is not iterable")
-    .replaceAll(`${context.reserved}(...)`, "(intermediate value)")
+    .replace(/__sbx_[0-9a-f]{32} is not a function or its return value is not iterable/g, "(intermediate value) is not iterable")
+    .replace(/__sbx_[0-9a-f]{32}\(\.\.\.\)/g, "(intermediate value)")
     .replace(/\/?__sbx_[0-9a-f]{32}\w*(\.js)?/g, "(internal)");
 }

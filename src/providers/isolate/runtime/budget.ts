@@ -1,3 +1,5 @@
+import { RESERVED_PREFIX } from "../instrument";
+
 /** Most checks between two reads of the clock (the stride adapts below this). */
 export const MAX_STRIDE = 128;
 /**
@@ -7,6 +9,15 @@ export const MAX_STRIDE = 128;
  * in the README; on Cloudflare the platform's startup CPU limit applies as well.
  */
 export const LOAD_ACCOUNTS_PER_MS = 2_000;
+
+/**
+ * Time forgiven when the isolate goes idle and the sentinel's latency could not be measured
+ * (see below) nor was measured before: workerd fires a 0 ms timer about one clock tick after
+ * the isolate drains.
+ */
+export const IDLE_GRACE_MS = 1;
+/** The most forgiven per idle transition, however slow timers are measured to be. */
+export const MAX_IDLE_GRACE_MS = 5;
 
 /**
  * Source of the budget module. Every compiled module imports its `check`, which the
@@ -22,28 +33,43 @@ export const LOAD_ACCOUNTS_PER_MS = 2_000;
  * interleaved with an awaiting loop can exploit (its work would fall inside someone else's
  * "paused" bracket), the module detects the isolate going idle: each read arms a 0 ms timer,
  * the sentinel, which can only fire once the microtask queue has drained. When it fires,
- * everything since the last read is counted (the isolate was busy until then) and the isolate is
- * marked idle; the next check, which the instrumenter places first in whatever runs next (an
- * await continuation, a callback, a timer), reads the clock and discards the gap. So a
- * microtask loop that never drains is counted in full, and a wait for I/O or a timer is not.
- * What escapes: a builtin handed directly to the runtime as an event callback (no user function
- * around it) runs before that first check; its time after an idle wait is not counted. That
- * needs a real wait per iteration, so the host's wall-clock limit bounds it.
+ * everything since the last read is counted (the isolate was busy until then) less the
+ * sentinel's own latency, and the isolate is marked idle; the next check,
+ * which the instrumenter places first in whatever runs next (an await continuation, a callback,
+ * a timer), reads the clock and discards the gap. So a microtask loop that never drains is
+ * counted in full, and a wait for I/O or a timer is not. The latency (a timer fires a tick or
+ * more after it is due, more when the machine is busy) is measured at once by a second 0 ms
+ * timer, the probe, armed when the sentinel fires: the isolate is idle between the two, so the
+ * probe's delay is the latency alone; the largest of the last eight, plus the clock's one-tick
+ * resolution, is forgiven, and never more than MAX_IDLE_GRACE_MS. If anything runs before the
+ * probe fires (a check), its measurement is void and the last estimate (at first IDLE_GRACE_MS)
+ * is used. So code can run uncounted at most MAX_IDLE_GRACE_MS per real wait, which the
+ * wall-clock limit bounds. Every way the runtime offers to run a
+ * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait) is wrapped so that a
+ * check runs first, even when the callback is a bare builtin with no check of its own.
+ * Promise.prototype.then is not wrapped: replacing it slows every await in the isolate (V8's
+ * fast paths check that it is untouched) by more than the compute budget allows. A builtin
+ * chained with then() runs in the tail the sentinel counts; a chain of bound builtins feeding
+ * itself through then() never drains and, like a ReDoS, costs a runtime restart locally.
  *
  * Once exceeded, every later check throws again, so a `catch` cannot swallow the error for good,
  * and `finish` reports it even if user code caught it and returned normally. After `finish`,
- * every check throws, so code left running (timers, microtask loops) stops at its next check.
+ * every check throws, timers are cleared, new ones are refused and `scheduler.wait` never
+ * resolves again, so code left running (timers, microtask loops) stops at its next check.
  *
- * The timer functions are wrapped here (this module is evaluated before any user module):
- * every timer callback starts with a check, runs with its errors reported rather than
- * uncaught, and is cleared when the run finishes.
+ * Every builtin used here comes from the primordials module, captured before user code ran.
  */
-export function budgetModuleSource(cpuMs: number): string {
+export function budgetModuleSource(cpuMs: number, primordials: string): string {
   return String.raw`
-// Captured before any user code runs, so patching Date.now or the timers later cannot blind us.
-const clock = Date.now, enqueue = queueMicrotask;
-const setTimer = setTimeout, clearTimer = clearTimeout, setRepeating = setInterval, clearRepeating = clearInterval;
+import {
+  DateNow as clock, enqueueMicrotask as enqueue, setTimer, clearTimer, setRepeating, clearRepeating, globalObject,
+  ReflectApply, ErrorCtor, TypeErrorCtor, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
+  StringPrototypeStartsWith, StringPrototypeCharCodeAt, StringPrototypeIndexOf, StringPrototypeSlice, FunctionPrototype,
+  FunctionPrototypeToString, newPromise, PromiseThen,
+} from "${primordials}";
+
 const BUDGET_MS = ${Number.isFinite(cpuMs) ? cpuMs : "Infinity"}, MAX_STRIDE = ${MAX_STRIDE};
+const IDLE_GRACE_MS = ${IDLE_GRACE_MS}, MAX_IDLE_GRACE_MS = ${MAX_IDLE_GRACE_MS};
 const LOAD_ACCOUNTS = ${Number.isFinite(cpuMs) ? Math.ceil(cpuMs * LOAD_ACCOUNTS_PER_MS) : "Infinity"};
 let loadAccounts = 0;
 
@@ -51,18 +77,25 @@ let loadAccounts = 0;
 // so counting starts from begin(), the first thing a run does.
 let count = 0, stride = 1, usedMs = 0, last = clock();
 let idle = false, exceeded = false, finished = false, slowPath = false, running = false;
-let sentinel, firstError, uncaught = () => {}, signalExceeded;
-const timers = new Map();
+let sentinel, firstError, uncaught = () => {};
+// The probe: the time counted as busy up to the sentinel, latency included, waiting for its measure.
+let probe, probing = false, probeStart = 0, unsettledGap = 0, grace = IDLE_GRACE_MS;
+const LATENCY_SAMPLES = 8, latencies = { __proto__: null };
+let latencyCount = 0;
+// Timers still pending, by our own key: { handle, clear }.
+const timers = { __proto__: null };
+let timerKeys = 0;
 
-export class LimitExceeded extends Error {
+export class LimitExceeded extends ErrorCtor {
   name = "LimitExceeded";
   limit = "cpu";
 }
 
 /** The value exceededSignal resolves to. */
-export const EXCEEDED = Symbol("exceeded");
+export const EXCEEDED = "__exceeded__";
+const signal = newPromise();
 /** Settles when the budget is exceeded, so a run waiting on code that was stopped still ends. */
-export const exceededSignal = new Promise((resolve) => { signalExceeded = () => resolve(EXCEEDED); });
+export const exceededSignal = signal.promise;
 
 export function check(value) {
   if (slowPath || ++count >= stride) account();
@@ -81,6 +114,7 @@ function account() {
     return;
   }
   const now = clock();
+  if (probing) settleGap(grace);
   if (idle) {
     idle = false;
   } else {
@@ -92,19 +126,45 @@ function account() {
   if (usedMs > BUDGET_MS) exceeded = true;
   slowPath = exceeded || finished;
   if (slowPath) fail();
-  // No timers may be set while modules load (outside a request); the run starts with begin().
-  if (running && sentinel === undefined) sentinel = setTimer(drained, 0);
+  if (sentinel === undefined) sentinel = setTimer(drained, 0);
 }
 
 function drained() {
   sentinel = undefined;
+  if (finished) return;
   const now = clock();
-  if (!idle) usedMs += now - last;
+  if (probing) settleGap(grace);
+  unsettledGap = idle ? 0 : now - last;
   last = now;
   idle = slowPath = true;
+  probeStart = now;
+  probing = true;
+  probe = setTimer(probed, 0);
+}
+
+function probed() {
+  probe = undefined;
+  if (!probing || finished) return;
+  // The largest of the last few latencies: one quick probe does not make the next wake pay
+  // for a busy machine's usual delay.
+  latencies[latencyCount++ % LATENCY_SAMPLES] = clock() - probeStart;
+  let largest = 0;
+  for (let i = 0; i < LATENCY_SAMPLES && i < latencyCount; i++) if (latencies[i] > largest) largest = latencies[i];
+  grace = largest < MAX_IDLE_GRACE_MS ? largest : MAX_IDLE_GRACE_MS;
+  settleGap(grace);
+}
+
+/**
+ * Counts the busy time found by the sentinel, less its latency and one clock tick: the clock
+ * reads whole milliseconds, so a gap read as n ms may be anything up to n + 1.
+ */
+function settleGap(latency) {
+  probing = false;
+  const forgiven = latency + 1 < MAX_IDLE_GRACE_MS ? latency + 1 : MAX_IDLE_GRACE_MS;
+  usedMs += unsettledGap > forgiven ? unsettledGap - forgiven : 0;
   if (usedMs > BUDGET_MS) {
     exceeded = true;
-    signalExceeded();
+    signal.resolve(EXCEEDED);
   }
 }
 
@@ -112,15 +172,14 @@ function fail() {
   const error = new LimitExceeded(exceeded ? "CPU budget of " + BUDGET_MS + " ms exceeded." : "The run is over; code still running was stopped.");
   if (exceeded) {
     firstError ??= error;
-    signalExceeded();
+    signal.resolve(EXCEEDED);
   }
   throw error;
 }
 
-/** Starts counting from now. */
+/** Starts counting from now. Called once per isolate: the entrypoint refuses a second run. */
 export function begin() {
   running = true;
-  usedMs = 0;
   last = clock();
   idle = false;
 }
@@ -128,18 +187,25 @@ export function begin() {
 /** Ends the run: stops counting, clears every timer, and makes every later check throw. */
 export function finish() {
   if (!finished) {
-    if (!idle) usedMs += clock() - last;
+    if (probing) settleGap(grace);
+    if (running && !idle) usedMs += clock() - last;
     finished = slowPath = true;
     if (sentinel !== undefined) clearTimer(sentinel);
-    for (const [id, clear] of timers) clear(id);
-    timers.clear();
+    if (probe !== undefined) clearTimer(probe);
+    for (const key in timers) {
+      const timer = timers[key];
+      delete timers[key];
+      try {
+        timer.clear(timer.handle);
+      } catch {}
+    }
   }
   let stack = "";
   try {
     // Read only now: user code may have installed Error.prepareStackTrace.
-    if (firstError) stack = String(firstError.stack);
+    if (firstError) stack = "" + firstError.stack;
   } catch {}
-  return { usedMs, exceeded: exceeded || usedMs > BUDGET_MS, stack };
+  return { __proto__: null, usedMs, exceeded: exceeded || usedMs > BUDGET_MS, stack };
 }
 
 /** Where errors thrown by timer and microtask callbacks go (the console, see the output module). */
@@ -158,33 +224,131 @@ function report(error) {
 
 function wrapTimer(original, clear, repeats) {
   return function (callback, delay, ...args) {
-    if (typeof callback !== "function") throw new TypeError("The timer callback must be a function.");
+    if (typeof callback !== "function") throw new TypeErrorCtor("The timer callback must be a function.");
     if (finished) return 0;
-    const id = original(() => {
-      if (!repeats) timers.delete(id);
+    const key = ++timerKeys;
+    const handle = original(() => {
+      if (!repeats) delete timers[key];
+      if (finished) return;
       try {
         check();
-        callback(...args);
+        ReflectApply(callback, undefined, args);
       } catch (error) {
         report(error);
       }
     }, delay);
-    timers.set(id, clear);
-    return id;
+    timers[key] = { __proto__: null, handle, clear };
+    return handle;
   };
 }
 
-globalThis.setTimeout = wrapTimer(setTimer, clearTimer, false);
-globalThis.setInterval = wrapTimer(setRepeating, clearRepeating, true);
-globalThis.queueMicrotask = function queueMicrotask(callback) {
-  if (typeof callback !== "function") throw new TypeError("The microtask callback must be a function.");
+function microtask(callback) {
+  if (typeof callback !== "function") throw new TypeErrorCtor("The microtask callback must be a function.");
+  if (finished) return;
   enqueue(() => {
     try {
+      check();
       callback();
     } catch (error) {
       report(error);
     }
   });
-};
+}
+
+/** scheduler.wait, resolving only through a check, and never once the run is over. */
+function wrapWait(original) {
+  return function wait(ms, options) {
+    const waiting = newPromise(false);
+    if (finished) return waiting.promise;
+    PromiseThen(
+      ReflectApply(original, this, [ms, options]),
+      () => {
+        if (finished) return;
+        try {
+          check();
+        } catch (error) {
+          waiting.reject(error);
+          return;
+        }
+        waiting.resolve(undefined);
+      },
+      (error) => waiting.reject(error),
+    );
+    return waiting.promise;
+  };
+}
+
+/**
+ * Puts value in place of the property on the object and, when the runtime defines it on the
+ * object's prototype as well (workerd's globals live on the global scope's prototype), there
+ * too, so the original cannot be fetched from the prototype.
+ */
+function replace(object, name, value) {
+  for (let target = object; target; target = ObjectGetPrototypeOf(target)) {
+    const descriptor = ObjectGetOwnPropertyDescriptor(target, name);
+    if (!descriptor) continue;
+    try {
+      ObjectDefineProperty(target, name, { __proto__: null, value, writable: true, configurable: true, enumerable: descriptor.enumerable });
+    } catch {}
+  }
+}
+
+replace(globalObject, "setTimeout", wrapTimer(setTimer, clearTimer, false));
+replace(globalObject, "setInterval", wrapTimer(setRepeating, clearRepeating, true));
+replace(globalObject, "queueMicrotask", microtask);
+const scheduler = globalObject.scheduler;
+if (scheduler && typeof scheduler.wait === "function") replace(scheduler, "wait", wrapWait(scheduler.wait));
+
+// Function.prototype.toString shows the user's own source, as in Node: the instrumenter's
+// insertions are taken out of the text V8 keeps (see instrument.ts: every call names a check,
+// every other inserted character follows a check-named marker comment).
+const CHECK_PREFIX = "__sbx_", CHECK_LENGTH = ${RESERVED_PREFIX.length + 32};
+function isCheckAt(text, at) {
+  if (!StringPrototypeStartsWith(text, CHECK_PREFIX, at)) return false;
+  for (let i = at + CHECK_PREFIX.length; i < at + CHECK_LENGTH; i++) {
+    const c = StringPrototypeCharCodeAt(text, i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+function stripChecks(text) {
+  let out = "", from = 0;
+  for (let at = StringPrototypeIndexOf(text, CHECK_PREFIX); at !== -1; at = StringPrototypeIndexOf(text, CHECK_PREFIX, at + 1)) {
+    if (at < from || !isCheckAt(text, at)) continue;
+    const end = at + CHECK_LENGTH;
+    // A marker comment and the one character it marks; a check call with what it opens.
+    let cut = at, resume;
+    if (at >= 2 && StringPrototypeStartsWith(text, "/*", at - 2) && StringPrototypeStartsWith(text, "*/", end)) {
+      cut = at - 2;
+      resume = end + 3;
+    } else if (StringPrototypeStartsWith(text, "();", end)) resume = end + 3;
+    else if (StringPrototypeStartsWith(text, "(), ", end)) resume = end + 4;
+    else if (StringPrototypeStartsWith(text, "(", end)) resume = end + 1;
+    if (resume === undefined || cut < from) continue;
+    out += StringPrototypeSlice(text, from, cut);
+    from = resume;
+  }
+  return from === 0 ? text : out + StringPrototypeSlice(text, from);
+}
+function toString() {
+  if (this === toString) return "function toString() { [native code] }";
+  return stripChecks(FunctionPrototypeToString(this));
+}
+replace(FunctionPrototype, "toString", toString);
+
+// The runtime's own modules (cloudflare:workers holds the entrypoint loopback, waitUntil and
+// exports) are not for sandboxed code: imports of them are refused at compile time, and this
+// closes the door process.getBuiltinModule would open (node:module's createRequire loads them).
+const processObject = globalObject.process;
+if (processObject && typeof processObject.getBuiltinModule === "function") {
+  const getBuiltinModule = processObject.getBuiltinModule;
+  replace(processObject, "getBuiltinModule", function (id) {
+    const name = "" + id;
+    if (name === "module" || name === "node:module" || StringPrototypeStartsWith(name, "cloudflare:") || StringPrototypeStartsWith(name, "workerd:")) {
+      throw new ErrorCtor("process.getBuiltinModule('" + name + "') is not available in a sandbox; import the module statically.");
+    }
+    return ReflectApply(getBuiltinModule, processObject, [id]);
+  });
+}
 `;
 }

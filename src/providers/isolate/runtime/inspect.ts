@@ -10,64 +10,99 @@ export const MAX_NESTED_STRING = 10_000;
 /** Nesting beyond which a result is not checked for JSON-ness or cycles (deeper is never plain). */
 const MAX_RESULT_NESTING = 500;
 
+/** Longest error message, and stack, a report carries (bytes of UTF-8). */
+export const MAX_ERROR_TEXT_BYTES = 64 * 1024;
+
 /**
  * Source of the inspect module: a small `util.inspect` / `util.format` (Node's single-line
  * output: `{ a: 1, b: 'x' }`, `Map(1) { 'k' => 1 }`, `[ 1, <1 empty item> ]`, getters shown as
  * `[Getter]`, never invoked), result rendering and error description. Everything that reads a
  * user object runs while the budget still counts, so a hostile getter or Proxy trap is stopped
- * like any other user code.
+ * like any other user code. Builtins come from the primordials module.
  */
-export function inspectModuleSource(): string {
+export function inspectModuleSource(primordials: string): string {
   return String.raw`
-const { keys: ownKeys, getPrototypeOf, getOwnPropertyDescriptor, getOwnPropertySymbols, is } = Object;
-const ObjectPrototype = Object.prototype, isArray = Array.isArray, isView = ArrayBuffer.isView;
-const stringify = JSON.stringify, parse = JSON.parse, tagOf = (v) => ObjectPrototype.toString.call(v);
-const encoder = new TextEncoder(), decoder = new TextDecoder();
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+import {
+  ObjectKeys as ownKeys, ObjectGetPrototypeOf as getPrototypeOf, ObjectGetOwnPropertyDescriptor as getOwnPropertyDescriptor,
+  ObjectGetOwnPropertySymbols as getOwnPropertySymbols, ObjectIs as is, ObjectPrototype, ObjectPrototypeToString,
+  ArrayPrototype, ArrayIsArray as isArray, ArrayBufferIsView as isView, ArrayPrototypePush as push, ArrayPrototypeJoin as join,
+  ArrayPrototypeIndexOf, ArrayPrototypeSlice, StringCtor, StringPrototypeSlice as slice, StringPrototypeIncludes as includes,
+  StringPrototypeStartsWith as startsWith, StringPrototypeEndsWith as endsWith, StringPrototypeCharCodeAt as charCodeAt,
+  StringPrototypeReplaceAll as replaceAll, SymbolPrototypeToString, BigIntPrototypeToString, NumberIsFinite, NumberIsNaN,
+  JSONStringify as stringify, DatePrototypeGetTime, DatePrototypeToISOString, FunctionPrototypeToString, RegExpPrototypeToString,
+  MapCtor, SetCtor, MapPrototypeGetSize, SetPrototypeGetSize, MapPrototypeForEach, SetPrototypeForEach, TypedArrayPrototypeGetLength,
+  TypedArrayPrototypeSubarray, encodeUtf8, decodeUtf8, MathMax, ErrorCtor, ArrayPrototypePop,
+} from "${primordials}";
+
+const tagOf = (v) => ObjectPrototypeToString(v);
+const STOP = {};
 
 export function byteLength(text) {
-  return encoder.encode(text).length;
+  return TypedArrayPrototypeGetLength(encodeUtf8(text));
 }
 
 /** The longest prefix of text that fits in maxBytes of UTF-8, cut at a character boundary. */
 export function truncateUtf8(text, maxBytes) {
   if (text.length * 3 <= maxBytes) return text;
-  const bytes = encoder.encode(text);
-  if (bytes.length <= maxBytes) return text;
-  let end = Math.max(0, maxBytes);
+  const bytes = encodeUtf8(text);
+  if (TypedArrayPrototypeGetLength(bytes) <= maxBytes) return text;
+  let end = MathMax(0, maxBytes);
   while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
-  return decoder.decode(bytes.subarray(0, end));
+  return decodeUtf8(TypedArrayPrototypeSubarray(bytes, 0, end));
+}
+
+function isIdentifier(key) {
+  if (key.length === 0) return false;
+  for (let i = 0; i < key.length; i++) {
+    const c = charCodeAt(key, i);
+    const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
+    if (!letter && !(i > 0 && c >= 48 && c <= 57)) return false;
+  }
+  return true;
+}
+
+function isIndex(key) {
+  if (key.length === 0) return false;
+  for (let i = 0; i < key.length; i++) {
+    const c = charCodeAt(key, i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function quote(text) {
-  if (text.length > ${MAX_NESTED_STRING}) return quote(text.slice(0, ${MAX_NESTED_STRING})) + "... " + (text.length - ${MAX_NESTED_STRING}) + " more characters";
-  const body = stringify(text).slice(1, -1);
-  if (text.includes("'") && !text.includes('"')) return '"' + body + '"';
-  return "'" + body.replace(/\\"/g, '"').replace(/'/g, "\\'") + "'";
+  if (text.length > ${MAX_NESTED_STRING}) return quote(slice(text, 0, ${MAX_NESTED_STRING})) + "... " + (text.length - ${MAX_NESTED_STRING}) + " more characters";
+  const body = slice(stringify(text), 1, -1);
+  if (includes(text, "'") && !includes(text, '"')) return '"' + body + '"';
+  return "'" + replaceAll(replaceAll(body, '\\"', '"'), "'", "\\'") + "'";
 }
 
 function constructorName(value) {
   let proto = getPrototypeOf(value);
   while (proto) {
     const descriptor = getOwnPropertyDescriptor(proto, "constructor");
-    if (descriptor && typeof descriptor.value === "function" && descriptor.value.name) return descriptor.value.name;
+    if (descriptor && typeof descriptor.value === "function") {
+      const name = getOwnPropertyDescriptor(descriptor.value, "name");
+      if (name && typeof name.value === "string" && name.value) return name.value;
+    }
     proto = getPrototypeOf(proto);
   }
   return null;
 }
 
 function formatFunction(fn) {
-  const name = typeof fn.name === "string" ? fn.name : "";
+  const descriptor = getOwnPropertyDescriptor(fn, "name");
+  const name = descriptor && typeof descriptor.value === "string" ? descriptor.value : "";
   let source = "";
-  try { source = Function.prototype.toString.call(fn); } catch {}
-  if (source.startsWith("class")) return "[class " + (name || "(anonymous)") + "]";
-  const kind = tagOf(fn).slice(8, -1);
-  return "[" + (kind === "Function" || !kind.endsWith("Function") ? "Function" : kind) + (name ? ": " + name : " (anonymous)") + "]";
+  try { source = FunctionPrototypeToString(fn); } catch {}
+  if (startsWith(source, "class")) return "[class " + (name || "(anonymous)") + "]";
+  const kind = slice(tagOf(fn), 8, -1);
+  return "[" + (kind === "Function" || !endsWith(kind, "Function") ? "Function" : kind) + (name ? ": " + name : " (anonymous)") + "]";
 }
 
 function formatKey(key) {
-  if (typeof key === "symbol") return "[" + key.toString() + "]";
-  return IDENTIFIER.test(key) ? key : quote(key);
+  if (typeof key === "symbol") return "[" + SymbolPrototypeToString(key) + "]";
+  return isIdentifier(key) ? key : quote(key);
 }
 
 function formatEntry(value, key, depth, seen, options) {
@@ -81,16 +116,18 @@ function formatProperty(value, key, depth, seen, options) {
 }
 
 function enumerableSymbols(value) {
-  return getOwnPropertySymbols(value).filter((symbol) => getOwnPropertyDescriptor(value, symbol)?.enumerable);
+  const symbols = getOwnPropertySymbols(value), out = [];
+  for (let i = 0; i < symbols.length; i++) if (getOwnPropertyDescriptor(value, symbols[i])?.enumerable) push(out, symbols[i]);
+  return out;
 }
 
 function braces(prefix, items, open = "{", close = "}") {
   if (items.length === 0) return (prefix ? prefix + " " : "") + open + close;
-  return (prefix ? prefix + " " : "") + open + " " + items.join(", ") + " " + close;
+  return (prefix ? prefix + " " : "") + open + " " + join(items, ", ") + " " + close;
 }
 
 function more(items, remaining, noun) {
-  if (remaining > 0) items.push("... " + remaining + " more " + (remaining === 1 ? noun : noun === "property" ? "properties" : noun + "s"));
+  if (remaining > 0) push(items, "... " + remaining + " more " + (remaining === 1 ? noun : noun === "property" ? "properties" : noun + "s"));
   return items;
 }
 
@@ -101,34 +138,41 @@ function emptyItems(count) {
 function formatValue(value, depth, seen, options) {
   switch (typeof value) {
     case "string": return depth === 0 && options.bareStrings ? value : quote(value);
-    case "number": return is(value, -0) ? "-0" : String(value);
-    case "bigint": return String(value) + "n";
-    case "symbol": return value.toString();
+    case "number": return is(value, -0) ? "-0" : StringCtor(value);
+    case "bigint": return BigIntPrototypeToString(value) + "n";
+    case "symbol": return SymbolPrototypeToString(value);
     case "undefined": return "undefined";
-    case "boolean": return String(value);
+    case "boolean": return value ? "true" : "false";
     case "function": return formatFunction(value);
   }
   if (value === null) return "null";
-  if (seen.includes(value)) return "[Circular]";
+  if (ArrayPrototypeIndexOf(seen, value) !== -1) return "[Circular]";
   const name = constructorName(value);
-  if (value instanceof Error) {
-    const text = String(value.name) + ": " + String(value.message);
+  if (value instanceof ErrorCtor) {
+    const text = StringCtor(value.name) + ": " + StringCtor(value.message);
     return depth === 0 ? text : "[" + text + "]";
   }
   if (depth > options.depth) return isArray(value) ? "[Array]" : "[" + (name || "Object") + "]";
-  seen.push(value);
+  push(seen, value);
   try {
     return formatObject(value, name, depth, seen, options);
   } finally {
-    seen.pop();
+    ArrayPrototypePop(seen);
   }
 }
 
 function formatObject(value, name, depth, seen, options) {
-  const tag = tagOf(value).slice(8, -1);
+  const tag = slice(tagOf(value), 8, -1);
   const nested = (v) => formatValue(v, depth + 1, seen, options);
-  if (tag === "Date") return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
-  if (tag === "RegExp") return String(value);
+  if (tag === "Date") {
+    try {
+      const time = DatePrototypeGetTime(value);
+      return NumberIsNaN(time) ? "Invalid Date" : DatePrototypeToISOString(value);
+    } catch {}
+  }
+  if (tag === "RegExp") {
+    try { return RegExpPrototypeToString(value); } catch {}
+  }
   if (tag === "Number" || tag === "String" || tag === "Boolean" || tag === "BigInt" || tag === "Symbol") {
     if (typeof value.valueOf() !== "object") return "[" + tag + ": " + formatValue(value.valueOf(), 1, seen, options) + "]";
   }
@@ -136,26 +180,34 @@ function formatObject(value, name, depth, seen, options) {
   if (tag === "WeakMap" || tag === "WeakSet" || tag === "WeakRef") return tag + " { <items unknown> }";
   if (tag === "ArrayBuffer" || tag === "SharedArrayBuffer") return tag + " { byteLength: " + value.byteLength + " }";
   if (tag === "DataView") return "DataView { byteLength: " + value.byteLength + ", byteOffset: " + value.byteOffset + " }";
-  if (value instanceof Map) {
-    const items = [];
-    for (const [k, v] of value) {
-      if (items.length >= ${MAX_ITEMS}) break;
-      items.push(nested(k) + " => " + nested(v));
+  if (value instanceof MapCtor) {
+    const items = [], size = MapPrototypeGetSize(value);
+    try {
+      MapPrototypeForEach(value, (v, k) => {
+        if (items.length >= ${MAX_ITEMS}) throw STOP;
+        push(items, nested(k) + " => " + nested(v));
+      });
+    } catch (error) {
+      if (error !== STOP) throw error;
     }
-    return braces((name || "Map") + "(" + value.size + ")", more(items, value.size - items.length, "item"));
+    return braces((name || "Map") + "(" + size + ")", more(items, size - items.length, "item"));
   }
-  if (value instanceof Set) {
-    const items = [];
-    for (const v of value) {
-      if (items.length >= ${MAX_ITEMS}) break;
-      items.push(nested(v));
+  if (value instanceof SetCtor) {
+    const items = [], size = SetPrototypeGetSize(value);
+    try {
+      SetPrototypeForEach(value, (v) => {
+        if (items.length >= ${MAX_ITEMS}) throw STOP;
+        push(items, nested(v));
+      });
+    } catch (error) {
+      if (error !== STOP) throw error;
     }
-    return braces((name || "Set") + "(" + value.size + ")", more(items, value.size - items.length, "item"));
+    return braces((name || "Set") + "(" + size + ")", more(items, size - items.length, "item"));
   }
-  if (isView(value)) {
-    const items = [];
-    for (let i = 0; i < value.length && i < ${MAX_ITEMS}; i++) items.push(formatValue(value[i], 1, seen, options));
-    return braces((name || tag) + "(" + value.length + ")", more(items, value.length - items.length, "item"), "[", "]");
+  if (isView(value) && tag !== "DataView") {
+    const items = [], length = TypedArrayPrototypeGetLength(value);
+    for (let i = 0; i < length && i < ${MAX_ITEMS}; i++) push(items, formatValue(value[i], 1, seen, options));
+    return braces((name || tag) + "(" + length + ")", more(items, length - items.length, "item"), "[", "]");
   }
   if (isArray(value)) {
     const items = [];
@@ -163,137 +215,172 @@ function formatObject(value, name, depth, seen, options) {
     let holes = 0;
     // Bounded visits, not just bounded output: new Array(1e9) is one huge hole.
     for (; index < value.length && items.length < ${MAX_ITEMS} && index < ${MAX_ITEMS * 100}; index++) {
-      if (!(index in value)) {
+      if (!getOwnPropertyDescriptor(value, index)) {
         holes++;
         continue;
       }
-      if (holes) items.push(emptyItems(holes));
+      if (holes) push(items, emptyItems(holes));
       holes = 0;
-      items.push(formatEntry(value, String(index), depth, seen, options));
+      push(items, formatEntry(value, StringCtor(index), depth, seen, options));
     }
-    if (holes) items.push(emptyItems(holes));
+    if (holes) push(items, emptyItems(holes));
     more(items, value.length - index, "item");
-    for (const key of ownKeys(value)) if (!/^\d+$/.test(key)) items.push(formatProperty(value, key, depth, seen, options));
+    const keys = ownKeys(value);
+    for (let i = 0; i < keys.length; i++) if (!isIndex(keys[i])) push(items, formatProperty(value, keys[i], depth, seen, options));
     return braces(name && name !== "Array" ? name + "(" + value.length + ")" : "", items, "[", "]");
   }
   const prefix = getPrototypeOf(value) === null ? "[Object: null prototype]" : name && name !== "Object" ? name : "";
-  const keys = [...ownKeys(value), ...enumerableSymbols(value)];
-  const items = keys.slice(0, ${MAX_PROPERTIES}).map((key) => formatProperty(value, key, depth, seen, options));
-  more(items, keys.length - items.length, "property");
+  const keys = ownKeys(value), symbols = enumerableSymbols(value), items = [];
+  const total = keys.length + symbols.length;
+  for (let i = 0; i < total && items.length < ${MAX_PROPERTIES}; i++) {
+    push(items, formatProperty(value, i < keys.length ? keys[i] : symbols[i - keys.length], depth, seen, options));
+  }
+  more(items, total - items.length, "property");
   return braces(prefix, items);
 }
 
 /** util.inspect, single-line. */
 export function inspect(value, depth = ${CONSOLE_DEPTH}) {
-  return formatValue(value, 0, [], { depth, bareStrings: false });
+  return formatValue(value, 0, [], { __proto__: null, depth, bareStrings: false });
+}
+
+function formatSpecifier(specifier, arg) {
+  switch (specifier) {
+    case "s": return typeof arg === "string" ? arg : typeof arg === "bigint" ? BigIntPrototypeToString(arg) + "n" : typeof arg === "object" && arg !== null ? formatValue(arg, 0, [], { __proto__: null, depth: 1, bareStrings: false }) : typeof arg === "symbol" ? SymbolPrototypeToString(arg) : StringCtor(arg);
+    case "d": return typeof arg === "bigint" ? BigIntPrototypeToString(arg) + "n" : typeof arg === "object" || typeof arg === "symbol" ? "NaN" : StringCtor(+arg);
+    case "i": return typeof arg === "bigint" ? BigIntPrototypeToString(arg) + "n" : typeof arg === "symbol" ? "NaN" : StringCtor(parseInt(arg));
+    case "f": return typeof arg === "symbol" ? "NaN" : StringCtor(parseFloat(arg));
+    case "j": try { return StringCtor(stringify(arg)); } catch { return "[Circular]"; }
+    case "c": return "";
+    default: return formatValue(arg, 0, [], { __proto__: null, depth: specifier === "O" ? ${CONSOLE_DEPTH} : 4, bareStrings: false });
+  }
 }
 
 /** util.format: what console.log prints for its arguments, with %s %d %i %f %j %o %O %c %%. */
 export function formatArguments(args) {
-  const options = { depth: ${CONSOLE_DEPTH}, bareStrings: true };
+  const options = { __proto__: null, depth: ${CONSOLE_DEPTH}, bareStrings: true };
   let rest = 0;
-  let head = "";
-  if (typeof args[0] === "string" && args.length > 1 && args[0].includes("%")) {
+  const parts = [];
+  const first = args[0];
+  if (typeof first === "string" && args.length > 1 && includes(first, "%")) {
     rest = 1;
-    head = args[0].replace(/%([sdifjoOc%])/g, (match, specifier) => {
-      if (specifier === "%") return "%";
-      if (rest >= args.length) return match;
-      const arg = args[rest++];
-      switch (specifier) {
-        case "s": return typeof arg === "string" ? arg : typeof arg === "bigint" ? arg + "n" : typeof arg === "object" && arg !== null ? formatValue(arg, 0, [], { depth: 1, bareStrings: false }) : String(arg);
-        case "d": return typeof arg === "bigint" ? arg + "n" : typeof arg === "object" ? "NaN" : String(Number(arg));
-        case "i": return typeof arg === "bigint" ? arg + "n" : String(parseInt(arg));
-        case "f": return String(parseFloat(arg));
-        case "j": try { return stringify(arg); } catch { return "[Circular]"; }
-        case "c": return "";
-        default: return formatValue(arg, 0, [], { depth: specifier === "O" ? ${CONSOLE_DEPTH} : 4, bareStrings: false });
+    let head = "";
+    for (let i = 0; i < first.length; i++) {
+      const c = first[i], next = first[i + 1];
+      if (c !== "%" || next === undefined || !includes("sdifjoOc%", next)) {
+        head += c;
+        continue;
       }
-    });
+      i++;
+      if (next === "%") head += "%";
+      else if (rest >= args.length) head += "%" + next;
+      else head += formatSpecifier(next, args[rest++]);
+    }
+    push(parts, head);
   }
-  const parts = rest ? [head] : [];
-  for (let i = rest; i < args.length; i++) parts.push(formatValue(args[i], 0, [], options));
-  return parts.join(" ");
+  for (let i = rest; i < args.length; i++) push(parts, formatValue(args[i], 0, [], options));
+  return join(parts, " ");
 }
 
+/** Plain JSON data: no accessors (a getter could answer differently each time), no toJSON, no cycles. */
 function isPlainJson(value, seen, nesting) {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
-  if (typeof value === "number") return Number.isFinite(value);
-  if (typeof value !== "object" || seen.has(value) || nesting > ${MAX_RESULT_NESTING}) return false;
+  if (typeof value === "number") return NumberIsFinite(value);
+  if (typeof value !== "object" || nesting > ${MAX_RESULT_NESTING} || ArrayPrototypeIndexOf(seen, value) !== -1) return false;
   const proto = getPrototypeOf(value);
-  if (isArray(value) ? proto !== Array.prototype : proto !== ObjectPrototype && proto !== null) return false;
+  if (isArray(value) ? proto !== ArrayPrototype : proto !== ObjectPrototype && proto !== null) return false;
   if (typeof value.toJSON === "function") return false;
   const keys = ownKeys(value);
   if (isArray(value) && keys.length !== value.length) return false;
-  seen.add(value);
-  for (const key of keys) if (!isPlainJson(value[key], seen, nesting + 1)) return false;
-  seen.delete(value);
+  push(seen, value);
+  for (let i = 0; i < keys.length; i++) {
+    const descriptor = getOwnPropertyDescriptor(value, keys[i]);
+    if (!descriptor || !("value" in descriptor) || !isPlainJson(descriptor.value, seen, nesting + 1)) return false;
+  }
+  ArrayPrototypePop(seen);
   return true;
 }
 
 function hasCycle(value, seen, nesting) {
   if (value === null || typeof value !== "object" || nesting > ${MAX_RESULT_NESTING}) return false;
-  if (seen.has(value)) return true;
-  seen.add(value);
-  const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : ownKeys(value).map((key) => {
-    const descriptor = getOwnPropertyDescriptor(value, key);
-    return descriptor && "value" in descriptor ? descriptor.value : undefined;
-  });
-  for (const child of children) if (hasCycle(child, seen, nesting + 1)) return true;
-  seen.delete(value);
+  if (ArrayPrototypeIndexOf(seen, value) !== -1) return true;
+  push(seen, value);
+  const children = [];
+  if (value instanceof MapCtor) MapPrototypeForEach(value, (v, k) => { push(children, k); push(children, v); });
+  else if (value instanceof SetCtor) SetPrototypeForEach(value, (v) => { push(children, v); });
+  else {
+    const keys = ownKeys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const descriptor = getOwnPropertyDescriptor(value, keys[i]);
+      if (descriptor && "value" in descriptor) push(children, descriptor.value);
+    }
+  }
+  for (let i = 0; i < children.length; i++) if (hasCycle(children[i], seen, nesting + 1)) return true;
+  ArrayPrototypePop(seen);
   return false;
 }
 
+/** A non-JSON result: its rendering (text) or, for objects with toJSON, their JSON (json); and its type. */
 function renderOther(value) {
   switch (typeof value) {
-    case "undefined": return ["undefined", "undefined"];
-    case "number": return [String(value), "number"];
-    case "bigint": return [value + "n", "bigint"];
-    case "symbol": return [value.toString(), "symbol"];
-    case "function": return [formatFunction(value), "function"];
+    case "undefined": return { __proto__: null, text: "undefined", type: "undefined" };
+    case "number": return { __proto__: null, text: StringCtor(value), type: "number" };
+    case "bigint": return { __proto__: null, text: BigIntPrototypeToString(value) + "n", type: "bigint" };
+    case "symbol": return { __proto__: null, text: SymbolPrototypeToString(value), type: "symbol" };
+    case "function": return { __proto__: null, text: formatFunction(value), type: "function" };
   }
-  if (hasCycle(value, new Set(), 0)) return [inspect(value, ${RESULT_DEPTH}), "circular"];
+  if (hasCycle(value, [], 0)) return { __proto__: null, text: inspect(value, ${RESULT_DEPTH}), type: "circular" };
   const name = constructorName(value) || "Object";
-  if (tagOf(value) === "[object Date]") return [inspect(value), "Date"];
+  if (tagOf(value) === "[object Date]") return { __proto__: null, text: inspect(value), type: "Date" };
   if (typeof value.toJSON === "function") {
     try {
       const json = stringify(value);
-      if (json !== undefined) return [parse(json), name];
+      if (typeof json === "string") return { __proto__: null, json, type: name };
     } catch {}
   }
-  return [inspect(value, ${RESULT_DEPTH}), isArray(value) ? "Array" : name];
+  return { __proto__: null, text: inspect(value, ${RESULT_DEPTH}), type: isArray(value) ? "Array" : name };
 }
 
 /**
- * The result as the API returns it: plain JSON as it is; anything else rendered as a string
- * with resultType naming what it was; cut to maxBytes (a string is cut itself, other JSON
- * becomes its cut JSON text with resultType "json").
+ * The result as the API returns it, rendered once, to text: the JSON text of the value (plain
+ * JSON as it is; anything else a string rendering with resultType naming what it was), cut to
+ * maxBytes (a string is cut itself; other JSON becomes its cut JSON text with resultType "json").
+ * The host parses the text and checks its size again.
  */
 export function renderResult(value, maxBytes) {
-  let [result, resultType] = isPlainJson(value, new Set(), 0) ? [value, undefined] : renderOther(value);
-  let resultTruncated = false;
-  if (typeof result !== "string") {
-    const json = stringify(result);
-    if (json.length * 3 > maxBytes && encoder.encode(json).length > maxBytes) {
-      result = json;
-      resultType = "json";
-    }
+  let json, text, resultType;
+  if (isPlainJson(value, [], 0)) json = stringify(value);
+  if (typeof json !== "string") {
+    const other = renderOther(value);
+    json = other.json;
+    text = other.text;
+    resultType = other.type;
   }
-  if (typeof result === "string") {
-    const cut = truncateUtf8(result, maxBytes);
-    resultTruncated = cut !== result;
-    result = cut;
+  if (text === undefined && json.length * 3 > maxBytes && byteLength(json) > maxBytes) {
+    text = json;
+    resultType = "json";
   }
-  return { result, ...(resultType ? { resultType } : {}), ...(resultTruncated ? { resultTruncated } : {}) };
+  let truncated = false;
+  if (text !== undefined) {
+    const cut = truncateUtf8(text, maxBytes);
+    truncated = cut !== text;
+    json = stringify(cut);
+  }
+  return { __proto__: null, json, resultType, truncated };
 }
 
-/** name, message and stack of anything thrown (stack mapped to user positions by the host). */
+function cutText(value) {
+  return truncateUtf8(typeof value === "string" ? value : "", ${MAX_ERROR_TEXT_BYTES});
+}
+
+/** name, message and stack of anything thrown (stack mapped to user positions by the host), each cut to a bound. */
 export function describeError(thrown) {
   if (thrown !== null && typeof thrown === "object" && typeof thrown.message === "string") {
     let stack = "";
     try { stack = typeof thrown.stack === "string" ? thrown.stack : ""; } catch {}
-    return { name: String(thrown.name ?? "Error"), message: thrown.message, stack };
+    return { __proto__: null, name: cutText(StringCtor(thrown.name ?? "Error")), message: cutText(thrown.message), stack: cutText(stack) };
   }
-  return { name: "Error", message: "Uncaught " + formatValue(thrown, 0, [], { depth: ${CONSOLE_DEPTH}, bareStrings: true }), stack: "" };
+  return { __proto__: null, name: "Error", message: cutText("Uncaught " + formatValue(thrown, 0, [], { __proto__: null, depth: ${CONSOLE_DEPTH}, bareStrings: true })), stack: "" };
 }
 `;
 }

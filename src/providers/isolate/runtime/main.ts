@@ -1,5 +1,6 @@
 /** Module names (absolute specifiers) of one run's modules. */
 export interface RuntimeModuleNames {
+  primordials: string;
   budget: string;
   inspect: string;
   console: string;
@@ -9,48 +10,102 @@ export interface RuntimeModuleNames {
 /**
  * Source of the main module: a WorkerEntrypoint whose `run` streams console output to `sink`,
  * runs the snippet, renders its result and reports how much CPU it used; `stop` ends a run the
- * host gave up on (wall clock). The budget and console modules are imported first, so they are
- * in place before any user module is evaluated.
+ * host gave up on (wall clock). The primordials, budget and console modules are imported first,
+ * so they are in place before any user module is evaluated.
+ *
+ * What user code could do to this entrypoint, and why it does not help:
+ * - reach it again (a loopback through `cloudflare:workers`' `exports`, which the compiler and
+ *   the budget module keep from user code, or by any other door): a run starts once per isolate,
+ *   so a second `run` is refused without touching the budget, and `stop` needs the run's token,
+ *   which only the host and this module hold;
+ * - tamper with builtins or `Object.prototype` to divert the report: the report is one string,
+ *   built with builtins captured before user code ran (runtime/primordials.ts) from objects
+ *   with a null prototype, and the host parses and checks it with its own JSON.
  */
 export function mainModuleSource(names: RuntimeModuleNames, limits: { cpuMs: number; outputBytes: number }): string {
   return String.raw`
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { begin, EXCEEDED, exceededSignal, finish } from "${names.budget}";
+import { JSONStringify, ObjectSetPrototypeOf, PromiseThen, newPromise } from "${names.primordials}";
+import { begin, exceededSignal, finish } from "${names.budget}";
 import { attach, close } from "${names.console}";
 import { describeError, renderResult } from "${names.inspect}";
 import snippet from "${names.snippet}";
 
-const race = Promise.race.bind(Promise);
+let started = false, runToken, reported = false, runDone;
+
+function failure(thrown) {
+  try {
+    return { __proto__: null, status: "error", error: describeError(thrown) };
+  } catch {
+    return { __proto__: null, status: "error", error: { __proto__: null, name: "Error", message: "An error that cannot be described was thrown.", stack: "" } };
+  }
+}
+
+/** Ends the run and serialises what the host gets: one JSON string, no object user code could reach. */
+function report(outcome, resolve) {
+  const spent = finish();
+  if (spent.exceeded) {
+    outcome = { __proto__: null, status: "error", error: { __proto__: null, name: "LimitExceeded", message: "CPU budget of ${limits.cpuMs} ms exceeded.", stack: spent.stack, limit: "cpu" } };
+  }
+  const output = close();
+  for (let i = 0; i < output.rest.length; i++) ObjectSetPrototypeOf(output.rest[i], null);
+  ObjectSetPrototypeOf(output.rest, null);
+  const text = JSONStringify({
+    __proto__: null,
+    status: outcome.status,
+    json: outcome.json,
+    resultType: outcome.resultType,
+    resultTruncated: outcome.truncated || undefined,
+    error: outcome.error,
+    cpuUsedMs: spent.usedMs,
+    output: output.rest,
+  });
+  const send = () => resolve(text);
+  PromiseThen(output.delivered, send, send);
+}
 
 export default class SnippetRun extends WorkerEntrypoint {
-  async run(input, sink) {
+  run(input, sink, token) {
+    if (started) return "refused: this isolate has run already";
+    started = true;
+    runToken = token;
     begin();
     attach(sink);
-    let outcome;
+    const done = (runDone = newPromise());
+    const settle = (outcome) => {
+      if (reported) return;
+      reported = true;
+      report(outcome, done.resolve);
+    };
     // Rendering and describing read user objects (getters, toJSON, Proxies): both happen
     // before finish(), while the budget still counts.
-    try {
-      const settled = await race([snippet(this.env, input).then((value) => ({ value })), exceededSignal]);
-      outcome = settled === EXCEEDED ? { status: "error" } : { status: "ok", ...renderResult(settled.value, ${limits.outputBytes}) };
-    } catch (error) {
+    const rendered = (value) => {
+      let outcome;
       try {
-        outcome = { status: "error", error: describeError(error) };
-      } catch {
-        outcome = { status: "error", error: { name: "Error", message: "An error that cannot be described was thrown.", stack: "" } };
+        const result = renderResult(value, ${limits.outputBytes});
+        outcome = { __proto__: null, status: "ok", json: result.json, resultType: result.resultType, truncated: result.truncated };
+      } catch (error) {
+        outcome = failure(error);
       }
+      settle(outcome);
+    };
+    try {
+      PromiseThen(exceededSignal, () => settle({ __proto__: null, status: "error" }));
+      PromiseThen(snippet(this.env, input), rendered, (error) => settle(failure(error)));
+    } catch (error) {
+      settle(failure(error));
     }
-    const spent = finish();
-    if (spent.exceeded) {
-      outcome = { status: "error", error: { name: "LimitExceeded", message: "CPU budget of ${limits.cpuMs} ms exceeded.", stack: spent.stack, limit: "cpu" } };
-    }
-    await close();
-    return { ...outcome, cpuUsedMs: spent.usedMs };
+    return done.promise;
   }
 
-  async stop() {
-    const spent = finish();
-    await close();
-    return spent.usedMs;
+  /** Ends a run the host stopped waiting for; answers the CPU used and the output not yet sent. */
+  stop(token) {
+    if (!started || token !== runToken) return "refused: not this run's token";
+    if (reported) return "refused: the run has reported";
+    reported = true;
+    // The run's own call gets the same report, so it does not hang.
+    report({ __proto__: null, status: "error" }, runDone.resolve);
+    return runDone.promise;
   }
 }
 `;
