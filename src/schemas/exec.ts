@@ -62,7 +62,12 @@ export const ExecResult = z
     executionId: z.string(),
     status: z.enum(["ok", "error"]),
     result: z.any().describe("The value of the last expression (JSON), or its rendering when resultType is set"),
-    resultType: z.string().optional().describe("Set when the result is not plain JSON: undefined, bigint, Map, Date, function, circular, …"),
+    resultType: z
+      .string()
+      .optional()
+      .describe(
+        'Set when the result is not plain JSON. "tagged": an array or object kept as JSON, each part JSON cannot carry replaced by {"@type", "text"} (e.g. {"@type":"undefined","text":"undefined"}); "json": JSON text cut at the size limit; otherwise the result is a string rendering and this names what it was: undefined, bigint, Map, Date, function, circular, …',
+      ),
     resultTruncated: z.boolean().optional(),
     stdout: z.string(),
     stderr: z.string(),

@@ -183,7 +183,22 @@ describe("the result is rendered once, and its size holds", () => {
     const out = await run(code, { limits: { outputBytes: 1024 } });
     expect(out.status).toBe("ok");
     expect(new TextEncoder().encode(JSON.stringify(out.result)).length).toBeLessThanOrEqual(1024 + 2);
-    expect(out.result).toBe("{ v: [Getter] }");
+    expect(out.result).toEqual({ v: { "@type": "getter", text: "[Getter]" } });
+    expect(out.resultType).toBe("tagged");
+  });
+
+  it("tagged results are built where patched prototypes cannot reach", async () => {
+    const code =
+      "Object.defineProperty(Array.prototype, '0', { set() { throw new Error('setter reached') }, configurable: true });" +
+      "Object.defineProperty(Object.prototype, 'value', { get() { return 'forged' }, configurable: true });" +
+      "const o = { n: 1n }; Object.defineProperty(o, 'g', { __proto__: null, get() { return 'called' }, enumerable: true }); [undefined, o]";
+    const out = await run(code);
+    expect(out.error).toBeUndefined();
+    expect(out).toMatchObject({ status: "ok", resultType: "tagged" });
+    expect(out.result).toEqual([
+      { "@type": "undefined", text: "undefined" },
+      { n: { "@type": "bigint", text: "1n" }, g: { "@type": "getter", text: "[Getter]" } },
+    ]);
   });
 
   it("a Proxy that answers differently each time is still cut to the limit", async () => {

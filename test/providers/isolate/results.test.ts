@@ -15,10 +15,22 @@ describe("snippet semantics", () => {
     ["function named() {}; named", "[Function: named]", "function"],
     ["Symbol('s')", "Symbol(s)", "symbol"],
     ["NaN", "NaN", "number"],
-    ["const o = { a: 1 }; o.self = o; o", "{ a: 1, self: [Circular] }", "circular"],
+    ["const o = { a: 1 }; o.self = o; o", { a: 1, self: { "@type": "circular", text: "[Circular]" } }, "tagged"],
     ["new Uint8Array([1, 2])", "Uint8Array(2) [ 1, 2 ]", "Uint8Array"],
     ["class Point { constructor() { this.x = 1 } }; new Point()", "Point { x: 1 }", "Point"],
-    ["[1, undefined]", "[ 1, undefined ]", "Array"],
+    ["[1, undefined]", [1, { "@type": "undefined", text: "undefined" }], "tagged"],
+    [
+      "({ n: 1, big: 2n, when: new Date(0), tags: new Set(['a']), nested: [NaN, { f() {} }] })",
+      {
+        n: 1,
+        big: { "@type": "bigint", text: "2n" },
+        when: { "@type": "Date", text: "1970-01-01T00:00:00.000Z" },
+        tags: { "@type": "Set", text: "Set(1) { 'a' }" },
+        nested: [{ "@type": "number", text: "NaN" }, { f: { "@type": "function", text: "[Function: f]" } }],
+      },
+      "tagged",
+    ],
+    ["[1, , 3]", "[ 1, <1 empty item>, 3 ]", "Array"],
   ])("%s → %j (%s)", async (code, result, resultType) => {
     const out = await run(code);
     expect(out.status).toBe("ok");

@@ -31,10 +31,17 @@ import {
   StringPrototypeReplaceAll as replaceAll, SymbolPrototypeToString, BigIntPrototypeToString, NumberIsFinite, NumberIsNaN,
   JSONStringify as stringify, DatePrototypeGetTime, DatePrototypeToISOString, FunctionPrototypeToString, RegExpPrototypeToString,
   MapCtor, SetCtor, MapPrototypeGetSize, SetPrototypeGetSize, MapPrototypeForEach, SetPrototypeForEach, TypedArrayPrototypeGetLength,
-  TypedArrayPrototypeSubarray, encodeUtf8, decodeUtf8, MathMax, ErrorCtor, ArrayPrototypePop,
+  TypedArrayPrototypeSubarray, encodeUtf8, decodeUtf8, MathMax, ErrorCtor, ArrayPrototypePop, ObjectHasOwn as hasOwn,
+  ObjectSetPrototypeOf as setPrototypeOf,
 } from "${primordials}";
 
 const tagOf = (v) => ObjectPrototypeToString(v);
+/** A working array with no prototype: pushing to it cannot reach a setter user code put on Array.prototype. */
+function list() {
+  const a = [];
+  setPrototypeOf(a, null);
+  return a;
+}
 const STOP = {};
 
 export function byteLength(text) {
@@ -116,7 +123,7 @@ function formatProperty(value, key, depth, seen, options) {
 }
 
 function enumerableSymbols(value) {
-  const symbols = getOwnPropertySymbols(value), out = [];
+  const symbols = getOwnPropertySymbols(value), out = list();
   for (let i = 0; i < symbols.length; i++) if (getOwnPropertyDescriptor(value, symbols[i])?.enumerable) push(out, symbols[i]);
   return out;
 }
@@ -181,7 +188,7 @@ function formatObject(value, name, depth, seen, options) {
   if (tag === "ArrayBuffer" || tag === "SharedArrayBuffer") return tag + " { byteLength: " + value.byteLength + " }";
   if (tag === "DataView") return "DataView { byteLength: " + value.byteLength + ", byteOffset: " + value.byteOffset + " }";
   if (value instanceof MapCtor) {
-    const items = [], size = MapPrototypeGetSize(value);
+    const items = list(), size = MapPrototypeGetSize(value);
     try {
       MapPrototypeForEach(value, (v, k) => {
         if (items.length >= ${MAX_ITEMS}) throw STOP;
@@ -193,7 +200,7 @@ function formatObject(value, name, depth, seen, options) {
     return braces((name || "Map") + "(" + size + ")", more(items, size - items.length, "item"));
   }
   if (value instanceof SetCtor) {
-    const items = [], size = SetPrototypeGetSize(value);
+    const items = list(), size = SetPrototypeGetSize(value);
     try {
       SetPrototypeForEach(value, (v) => {
         if (items.length >= ${MAX_ITEMS}) throw STOP;
@@ -205,12 +212,12 @@ function formatObject(value, name, depth, seen, options) {
     return braces((name || "Set") + "(" + size + ")", more(items, size - items.length, "item"));
   }
   if (isView(value) && tag !== "DataView") {
-    const items = [], length = TypedArrayPrototypeGetLength(value);
+    const items = list(), length = TypedArrayPrototypeGetLength(value);
     for (let i = 0; i < length && i < ${MAX_ITEMS}; i++) push(items, formatValue(value[i], 1, seen, options));
     return braces((name || tag) + "(" + length + ")", more(items, length - items.length, "item"), "[", "]");
   }
   if (isArray(value)) {
-    const items = [];
+    const items = list();
     let index = 0;
     let holes = 0;
     // Bounded visits, not just bounded output: new Array(1e9) is one huge hole.
@@ -230,7 +237,7 @@ function formatObject(value, name, depth, seen, options) {
     return braces(name && name !== "Array" ? name + "(" + value.length + ")" : "", items, "[", "]");
   }
   const prefix = getPrototypeOf(value) === null ? "[Object: null prototype]" : name && name !== "Object" ? name : "";
-  const keys = ownKeys(value), symbols = enumerableSymbols(value), items = [];
+  const keys = ownKeys(value), symbols = enumerableSymbols(value), items = list();
   const total = keys.length + symbols.length;
   for (let i = 0; i < total && items.length < ${MAX_PROPERTIES}; i++) {
     push(items, formatProperty(value, i < keys.length ? keys[i] : symbols[i - keys.length], depth, seen, options));
@@ -241,18 +248,18 @@ function formatObject(value, name, depth, seen, options) {
 
 /** util.inspect, single-line. */
 export function inspect(value, depth = ${CONSOLE_DEPTH}) {
-  return formatValue(value, 0, [], { __proto__: null, depth, bareStrings: false });
+  return formatValue(value, 0, list(), { __proto__: null, depth, bareStrings: false });
 }
 
 function formatSpecifier(specifier, arg) {
   switch (specifier) {
-    case "s": return typeof arg === "string" ? arg : typeof arg === "bigint" ? BigIntPrototypeToString(arg) + "n" : typeof arg === "object" && arg !== null ? formatValue(arg, 0, [], { __proto__: null, depth: 1, bareStrings: false }) : typeof arg === "symbol" ? SymbolPrototypeToString(arg) : StringCtor(arg);
+    case "s": return typeof arg === "string" ? arg : typeof arg === "bigint" ? BigIntPrototypeToString(arg) + "n" : typeof arg === "object" && arg !== null ? formatValue(arg, 0, list(), { __proto__: null, depth: 1, bareStrings: false }) : typeof arg === "symbol" ? SymbolPrototypeToString(arg) : StringCtor(arg);
     case "d": return typeof arg === "bigint" ? BigIntPrototypeToString(arg) + "n" : typeof arg === "object" || typeof arg === "symbol" ? "NaN" : StringCtor(+arg);
     case "i": return typeof arg === "bigint" ? BigIntPrototypeToString(arg) + "n" : typeof arg === "symbol" ? "NaN" : StringCtor(parseInt(arg));
     case "f": return typeof arg === "symbol" ? "NaN" : StringCtor(parseFloat(arg));
     case "j": try { return StringCtor(stringify(arg)); } catch { return "[Circular]"; }
     case "c": return "";
-    default: return formatValue(arg, 0, [], { __proto__: null, depth: specifier === "O" ? ${CONSOLE_DEPTH} : 4, bareStrings: false });
+    default: return formatValue(arg, 0, list(), { __proto__: null, depth: specifier === "O" ? ${CONSOLE_DEPTH} : 4, bareStrings: false });
   }
 }
 
@@ -260,7 +267,7 @@ function formatSpecifier(specifier, arg) {
 export function formatArguments(args) {
   const options = { __proto__: null, depth: ${CONSOLE_DEPTH}, bareStrings: true };
   let rest = 0;
-  const parts = [];
+  const parts = list();
   const first = args[0];
   if (typeof first === "string" && args.length > 1 && includes(first, "%")) {
     rest = 1;
@@ -278,7 +285,7 @@ export function formatArguments(args) {
     }
     push(parts, head);
   }
-  for (let i = rest; i < args.length; i++) push(parts, formatValue(args[i], 0, [], options));
+  for (let i = rest; i < args.length; i++) push(parts, formatValue(args[i], 0, list(), options));
   return join(parts, " ");
 }
 
@@ -305,7 +312,7 @@ function hasCycle(value, seen, nesting) {
   if (value === null || typeof value !== "object" || nesting > ${MAX_RESULT_NESTING}) return false;
   if (ArrayPrototypeIndexOf(seen, value) !== -1) return true;
   push(seen, value);
-  const children = [];
+  const children = list();
   if (value instanceof MapCtor) MapPrototypeForEach(value, (v, k) => { push(children, k); push(children, v); });
   else if (value instanceof SetCtor) SetPrototypeForEach(value, (v) => { push(children, v); });
   else {
@@ -320,6 +327,46 @@ function hasCycle(value, seen, nesting) {
   return false;
 }
 
+/** A part JSON cannot carry, in a JSON result: what it was and how it renders. */
+function tagPart(value) {
+  const other = renderOther(value);
+  return { __proto__: null, "@type": other.type, text: other.text !== undefined ? other.text : other.json };
+}
+
+/**
+ * An array or plain object as JSON with each part JSON cannot carry (undefined, bigint, NaN, a
+ * Date, a Map, a class instance, a getter, a cycle…) replaced by { "@type", "text" }, so one
+ * such part does not turn the whole result into a string. Built from null-prototype containers
+ * (no inherited setter of user code is reached) and never calls a getter. Null when value is
+ * not an array or plain object, or has holes.
+ */
+function tagged(value, seen, nesting, counter) {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number" && NumberIsFinite(value)) return value;
+  if (typeof value !== "object" || nesting > ${MAX_RESULT_NESTING}) return (counter.n++, tagPart(value));
+  if (ArrayPrototypeIndexOf(seen, value) !== -1) return (counter.n++, { __proto__: null, "@type": "circular", text: "[Circular]" });
+  const array = isArray(value);
+  const proto = getPrototypeOf(value);
+  if ((array ? proto !== ArrayPrototype : proto !== ObjectPrototype && proto !== null) || typeof value.toJSON === "function") {
+    return (counter.n++, tagPart(value));
+  }
+  const keys = ownKeys(value);
+  if (array && keys.length !== value.length) return (counter.n++, tagPart(value));
+  push(seen, value);
+  const out = array ? list() : { __proto__: null };
+  for (let i = 0; i < keys.length; i++) {
+    const descriptor = getOwnPropertyDescriptor(value, keys[i]);
+    let part;
+    if (!descriptor) part = (counter.n++, { __proto__: null, "@type": "undefined", text: "undefined" });
+    else if (hasOwn(descriptor, "get")) part = (counter.n++, { __proto__: null, "@type": "getter", text: "[Getter]" });
+    else part = tagged(descriptor.value, seen, nesting + 1, counter);
+    if (array) push(out, part);
+    else out[keys[i]] = part;
+  }
+  ArrayPrototypePop(seen);
+  return out;
+}
+
 /** A non-JSON result: its rendering (text) or, for objects with toJSON, their JSON (json); and its type. */
 function renderOther(value) {
   switch (typeof value) {
@@ -329,7 +376,7 @@ function renderOther(value) {
     case "symbol": return { __proto__: null, text: SymbolPrototypeToString(value), type: "symbol" };
     case "function": return { __proto__: null, text: formatFunction(value), type: "function" };
   }
-  if (hasCycle(value, [], 0)) return { __proto__: null, text: inspect(value, ${RESULT_DEPTH}), type: "circular" };
+  if (hasCycle(value, list(), 0)) return { __proto__: null, text: inspect(value, ${RESULT_DEPTH}), type: "circular" };
   const name = constructorName(value) || "Object";
   if (tagOf(value) === "[object Date]") return { __proto__: null, text: inspect(value), type: "Date" };
   if (typeof value.toJSON === "function") {
@@ -343,13 +390,22 @@ function renderOther(value) {
 
 /**
  * The result as the API returns it, rendered once, to text: the JSON text of the value (plain
- * JSON as it is; anything else a string rendering with resultType naming what it was), cut to
+ * JSON as it is; an array or plain object with some non-JSON parts as tagged JSON, resultType
+ * "tagged"; anything else a string rendering with resultType naming what it was), cut to
  * maxBytes (a string is cut itself; other JSON becomes its cut JSON text with resultType "json").
  * The host parses the text and checks its size again.
  */
 export function renderResult(value, maxBytes) {
   let json, text, resultType;
-  if (isPlainJson(value, [], 0)) json = stringify(value);
+  if (isPlainJson(value, list(), 0)) json = stringify(value);
+  else if (value !== null && typeof value === "object") {
+    const counter = { __proto__: null, n: 0 };
+    const shape = tagged(value, list(), 0, counter);
+    if (counter.n > 0 && shape !== null && typeof shape === "object" && !hasOwn(shape, "@type")) {
+      json = stringify(shape);
+      resultType = "tagged";
+    }
+  }
   if (typeof json !== "string") {
     const other = renderOther(value);
     json = other.json;
@@ -380,7 +436,7 @@ export function describeError(thrown) {
     try { stack = typeof thrown.stack === "string" ? thrown.stack : ""; } catch {}
     return { __proto__: null, name: cutText(StringCtor(thrown.name ?? "Error")), message: cutText(thrown.message), stack: cutText(stack) };
   }
-  return { __proto__: null, name: "Error", message: cutText("Uncaught " + formatValue(thrown, 0, [], { __proto__: null, depth: ${CONSOLE_DEPTH}, bareStrings: true })), stack: "" };
+  return { __proto__: null, name: "Error", message: cutText("Uncaught " + formatValue(thrown, 0, list(), { __proto__: null, depth: ${CONSOLE_DEPTH}, bareStrings: true })), stack: "" };
 }
 `;
 }
