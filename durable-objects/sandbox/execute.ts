@@ -1,5 +1,6 @@
 import { ErrorCode, SandboxerError } from "../../src/errors";
 import { newExecutionId, sha256Hex } from "../../src/ids";
+import { runGuidance } from "../../src/capabilities/guidance";
 import { runSnippet, type IsolateRunRequest } from "../../src/providers/isolate";
 import type { ExecRequest, ExecResult } from "../../src/schemas/exec";
 import type { ExecutionHistory, FinishedExecution } from "./executions";
@@ -101,6 +102,7 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
         limits,
         env: ctx.env(executionId),
         globalOutbound: ctx.globalOutbound(executionId),
+        guidance: runGuidance(s),
         readModule: async (path) => {
           const file = ctx.workspace.read(path);
           return file ? new TextDecoder().decode(file.data) : null;

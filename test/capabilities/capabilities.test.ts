@@ -64,8 +64,8 @@ describe("state capability", () => {
 describe("grants", () => {
   it("code without a grant has no such env member", async () => {
     const { id } = await createSandbox({ env: { GREETING: "hi" } });
-    const out = await exec(id, `[typeof env.files, typeof env.state, env.GREETING, Object.keys(env)]`);
-    expect(out.result).toEqual(["undefined", "undefined", "hi", ["GREETING"]]);
+    const out = await exec(id, `["files" in env, "state" in env, env.GREETING, Object.keys(env)]`);
+    expect(out.result).toEqual([false, false, "hi", ["GREETING"]]);
   });
 
   it("revocation with PATCH takes effect on the next execution", async () => {
@@ -73,8 +73,8 @@ describe("grants", () => {
     expect((await exec(id, `await env.state.put("k", 1); "ok"`)).result).toBe("ok");
     const patched = await api("PATCH", `/v1/sandboxes/${id}`, { json: { capabilities: [{ name: "files" }] } });
     expect((await patched.json<any>()).capabilities).toEqual([{ name: "files", options: { readOnly: false } }]);
-    const out = await exec(id, `typeof env.state`);
-    expect(out.result).toBe("undefined");
+    const out = await exec(id, `"state" in env`);
+    expect(out.result).toBe(false);
   });
 
   it("PATCH cannot add a grant", async () => {
@@ -118,5 +118,38 @@ describe("audit and types", () => {
     expect(dts).toContain("state: {");
     expect(dts).not.toContain("files: {");
     expect(dts).toContain("declare const env: SandboxEnv;");
+  });
+});
+
+describe("errors that direct", () => {
+  async function exec(id: string, code: string) {
+    return (await api("POST", `/v1/sandboxes/${id}/exec`, { json: { code } })).json<any>();
+  }
+
+  it("a capability the sandbox was not granted says how to grant it", async () => {
+    const sandbox = await createSandbox();
+    const out = await exec(sandbox.id, "await env.state.put('k', 1)");
+    expect(out.error).toMatchObject({ name: "TypeError" });
+    expect(out.error.message).toBe(`env.state is not granted to this sandbox. Create the sandbox with "capabilities": [{ "name": "state" }] (profile 'js' offers it).`);
+    expect(out.error.line).toBe(1);
+  });
+
+  it("a granted capability is unchanged, and missing ones stay out of Object.keys(env)", async () => {
+    const sandbox = await createSandbox({ capabilities: [{ name: "state" }], env: { A: "1" } });
+    const out = await exec(sandbox.id, "await env.state.put('k', 1); [await env.state.get('k'), Object.keys(env).sort()]");
+    expect(out.result).toEqual([1, ["A", "state"]]);
+  });
+
+  it("fetch without a network names the profile and the allowlist to use", async () => {
+    const sandbox = await createSandbox();
+    const out = await exec(sandbox.id, "await fetch('https://example.com/')");
+    expect(out.error.name).toBe("TypeError");
+    expect(out.error.message).toContain(`profile 'js' gives none. Create the sandbox with "profile": "js-net" and "network": { "allow": [{ "host": "api.example.com" }] }`);
+  });
+
+  it("fetch in js-net without an allowlist says to add one", async () => {
+    const sandbox = await createSandbox({ profile: "js-net" });
+    const out = await exec(sandbox.id, "await fetch('https://example.com/')");
+    expect(out.error.message).toContain(`created without "network": { "allow": [...] }`);
   });
 });

@@ -11,6 +11,7 @@ import { primordialsModuleSource } from "./runtime/primordials";
 import { consoleModuleSource } from "./runtime/console";
 import { inspectModuleSource, MAX_ERROR_TEXT_BYTES } from "./runtime/inspect";
 import { mainModuleSource } from "./runtime/main";
+import { guardsModuleSource, type RunGuidance } from "./runtime/guards";
 import { describeIsolateFailure, mapError, SNIPPET_FILE, type ErrorContext } from "./stack";
 
 /** The compatibility date dynamic isolates run with (the Worker's own). */
@@ -32,6 +33,8 @@ export interface IsolateRunRequest {
   readModule: (path: string) => Promise<string | null>;
   /** Each console line, while the code runs. */
   onOutput?: (event: OutputEvent) => void;
+  /** What to tell code that reaches for a capability or network it was not given. */
+  guidance?: RunGuidance;
   /**
    * Skip the CPU-budget checks: the baseline benchmarks compare against. Nothing then stops a
    * runaway loop locally, where the runtime enforces no CPU limit.
@@ -98,6 +101,7 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
     budget: `/${reserved}_budget.js`,
     inspect: `/${reserved}_inspect.js`,
     console: `/${reserved}_console.js`,
+    guards: `/${reserved}_guards.js`,
     snippet: `/${reserved}_snippet.js`,
     main: `${reserved}_main.js`,
   };
@@ -144,6 +148,7 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       [names.budget.slice(1)]: { js: budgetModuleSource(instrumented ? isolateBudgetMs : Infinity, names.primordials) },
       [names.inspect.slice(1)]: { js: inspectModuleSource(names.primordials) },
       [names.console.slice(1)]: { js: consoleModuleSource(names, limits.outputBytes) },
+      [names.guards.slice(1)]: { js: guardsModuleSource(names.primordials, request.guidance ?? {}) },
       [names.snippet.slice(1)]: { js: snippetCode },
       [names.main]: { js: mainModuleSource(names, limits) },
     },

@@ -5,6 +5,7 @@ import { randomIdentifier } from "../../../src/providers/isolate/instrument";
 import { budgetModuleSource } from "../../../src/providers/isolate/runtime/budget";
 import { consoleModuleSource } from "../../../src/providers/isolate/runtime/console";
 import { inspectModuleSource } from "../../../src/providers/isolate/runtime/inspect";
+import { guardsModuleSource } from "../../../src/providers/isolate/runtime/guards";
 import { mainModuleSource } from "../../../src/providers/isolate/runtime/main";
 import { primordialsModuleSource } from "../../../src/providers/isolate/runtime/primordials";
 import { ISOLATE_COMPATIBILITY_DATE } from "../../../src/providers/isolate";
@@ -22,6 +23,7 @@ describe("a run starts once and user code cannot reach the runtime's entrypoint"
       budget: `/${reserved}_budget.js`,
       inspect: `/${reserved}_inspect.js`,
       console: `/${reserved}_console.js`,
+      guards: `/${reserved}_guards.js`,
       snippet: `/${reserved}_snippet.js`,
     };
     const snippet = compileCached(code, "snippet", "js", true);
@@ -33,6 +35,7 @@ describe("a run starts once and user code cannot reach the runtime's entrypoint"
         [names.budget.slice(1)]: { js: budgetModuleSource(cpuMs, names.primordials) },
         [names.inspect.slice(1)]: { js: inspectModuleSource(names.primordials) },
         [names.console.slice(1)]: { js: consoleModuleSource(names, 1 << 20) },
+        [names.guards.slice(1)]: { js: guardsModuleSource(names.primordials, {}) },
         [names.snippet.slice(1)]: { js: snippet.link(names.budget) },
         "main.js": { js: mainModuleSource(names, { cpuMs, outputBytes: 1 << 20 }) },
       },

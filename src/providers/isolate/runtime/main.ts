@@ -4,6 +4,7 @@ export interface RuntimeModuleNames {
   budget: string;
   inspect: string;
   console: string;
+  guards: string;
   snippet: string;
 }
 
@@ -29,6 +30,7 @@ import { JSONStringify, ObjectSetPrototypeOf, PromiseThen, newPromise } from "${
 import { begin, exceededSignal, finish } from "${names.budget}";
 import { attach, close } from "${names.console}";
 import { describeError, renderResult } from "${names.inspect}";
+import { guardEnv } from "${names.guards}";
 import snippet from "${names.snippet}";
 
 let started = false, runToken, reported = false, runDone;
@@ -91,7 +93,7 @@ export default class SnippetRun extends WorkerEntrypoint {
     };
     try {
       PromiseThen(exceededSignal, () => settle({ __proto__: null, status: "error" }));
-      PromiseThen(snippet(this.env, input), rendered, (error) => settle(failure(error)));
+      PromiseThen(snippet(guardEnv(this.env), input), rendered, (error) => settle(failure(error)));
     } catch (error) {
       settle(failure(error));
     }

@@ -19,6 +19,8 @@ const { apply: FunctionApply, bind: FunctionBind, call: FunctionCall } = Functio
 // the original call and the original method, whatever happens to the prototypes later.
 const uncurryThis = FunctionBind.bind(FunctionCall);
 export const ReflectApply = Reflect.apply;
+export const ReflectGet = Reflect.get;
+export const ProxyCtor = Proxy;
 export const ObjectFreeze = Object.freeze;
 export const ObjectKeys = Object.keys;
 export const ObjectGetPrototypeOf = Object.getPrototypeOf;
