@@ -5,7 +5,7 @@ import type { FileEntry } from "../src/schemas/files";
 import type { PatchSandboxInput, SandboxRecord } from "../src/schemas/sandbox";
 import { SandboxerError } from "./errors.ts";
 import type { Transport } from "./http.ts";
-import { readServerSentEvents } from "./sse.ts";
+import { ExecutionCollector, readServerSentEvents } from "./sse.ts";
 
 export type { OutputLine };
 
@@ -53,20 +53,15 @@ export class Sandbox {
     const json = { code, ...rest };
     if (!onStdout && !onStderr) return this.#http.json<ExecResult>("POST", `${this.#base}/exec`, { json, signal });
     const response = await this.#http.request("POST", `${this.#base}/exec`, { json, signal, headers: { Accept: "text/event-stream" } });
-    let done: Partial<ExecResult> | undefined;
-    for await (const { event, data } of readServerSentEvents(response.body!, signal)) {
-      if (event === "stdout" || event === "stderr") {
-        const line = data as OutputLine;
-        (event === "stdout" ? onStdout : onStderr)?.(line.message, line);
-      } else if (event === "done") {
-        done = data as Partial<ExecResult>;
-      }
+    const collector = new ExecutionCollector();
+    for await (const event of readServerSentEvents(response.body!, signal)) {
+      const line = collector.add(event);
+      if (line) (line.stream === "stdout" ? onStdout : onStderr)?.(line.message, line);
     }
     signal?.throwIfAborted();
-    if (!done || typeof done.stdout !== "string") {
-      throw new SandboxerError("internal", 500, "The execution's event stream ended without its result.");
-    }
-    return done as ExecResult;
+    const result = collector.result();
+    if (!result) throw new SandboxerError("internal", 500, "The execution's event stream ended without its result.");
+    return result;
   }
 
   /** The workspace: binary-safe reads and writes, paths relative to its root. */

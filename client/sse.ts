@@ -3,6 +3,7 @@
  * as durable-objects/sandbox/sse.ts writes them). Shared by the HTTP client and the RPC
  * entrypoint. No dependencies: runs in Node ≥ 18, Deno, Bun, browsers and Workers.
  */
+import type { ExecResult, ExecSummary, OutputLine } from "../src/schemas/exec";
 
 /** One event of the stream: `stdout`/`stderr` while the code runs, then `result` or `error`, then `done`. */
 export interface ServerSentEvent {
@@ -56,5 +57,41 @@ function parseBlock(block: string): ServerSentEvent | undefined {
     return { event, data: JSON.parse(text) };
   } catch {
     return { event, data: text };
+  }
+}
+
+/**
+ * The whole exec result, put back together from the stream's events: the output lines (a line
+ * not `cut` at the output limit ends with a newline), the `result` or `error` event, and the
+ * `done` summary. Null when the stream ended before `done`.
+ */
+export class ExecutionCollector {
+  private readonly output = { stdout: "", stderr: "" };
+  private readonly logs: ExecResult["logs"] = [];
+  private outcome: Pick<ExecResult, "result" | "resultType" | "error"> = { result: null };
+  private summary: ExecSummary | undefined;
+
+  /** Takes one event; answers the output line when it is one. */
+  add({ event, data }: ServerSentEvent): OutputLine | undefined {
+    if (event === "stdout" || event === "stderr") {
+      const line = data as OutputLine;
+      this.output[event] += line.cut ? line.message : `${line.message}\n`;
+      this.logs.push({ level: line.level, message: line.message, ts: line.ts });
+      return line;
+    }
+    if (event === "result") {
+      const { result, resultType } = data as Pick<ExecResult, "result" | "resultType">;
+      this.outcome = { result, ...(resultType ? { resultType } : {}) };
+    } else if (event === "error") {
+      this.outcome = { result: null, error: data as ExecResult["error"] };
+    } else if (event === "done") {
+      this.summary = data as ExecSummary;
+    }
+    return undefined;
+  }
+
+  result(): ExecResult | null {
+    if (!this.summary || typeof this.summary.executionId !== "string" || !this.summary.cpu) return null;
+    return { ...this.summary, ...this.outcome, stdout: this.output.stdout, stderr: this.output.stderr, logs: this.logs };
   }
 }

@@ -190,7 +190,7 @@ export class SandboxDO extends DurableObject<Env> {
 
   /**
    * Runs a snippet and streams server-sent events: `stdout`/`stderr` while it runs, then
-   * `result` or `error`, then `done` with the whole result. Anything refused before the
+   * `result` or `error`, then `done` with the rest of the result (a summary: nothing sent twice). Anything refused before the
    * code runs (stopped sandbox, limits, queue full) is thrown, so it is still an HTTP error.
    */
   async execStream(request: ExecRequest, tools?: HostTools): Promise<Settled<ReadableStream<Uint8Array>>> {
@@ -202,7 +202,8 @@ export class SandboxDO extends DurableObject<Env> {
           const result = await run((event) => void sse.send(event.stream, event));
           if (result.status === "ok") await sse.send("result", { result: result.result, resultType: result.resultType });
           else await sse.send("error", result.error);
-          await sse.send("done", result);
+          const { stdout: _stdout, stderr: _stderr, logs: _logs, result: _result, error: _error, ...summary } = result;
+          await sse.send("done", summary);
         } catch {
           await sse.send("error", { name: "InternalError", message: "The execution could not be run; it has been logged." });
           await sse.send("done", { executionId, status: "error" });

@@ -33,7 +33,7 @@ const execStreamRoute = createRoute({
   path: "/v1/sandboxes/{id}/exec/stream",
   summary: "Run a snippet and stream its events",
   description:
-    "Server-sent events as they happen: `stdout` and `stderr` (`{stream, text, ts}`), then `result` (`{result, resultType?}`) or `error` (the error object), then `done` (the result without its output). The same as `exec` with `Accept: text/event-stream`.",
+    "Server-sent events as they happen: `stdout` and `stderr` (`{stream, level, message, ts, cut?}`), then `result` (`{result, resultType?}`) or `error` (the error object), then `done` (the result without its output, value or error: an `ExecSummary`). A line cut at the output limit carries `cut: true`. The same as `exec` with `Accept: text/event-stream`.",
   request: {
     params: SandboxIdParam,
     body: { content: { "application/json": { schema: ExecRequest } }, required: true },

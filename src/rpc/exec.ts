@@ -1,4 +1,4 @@
-import { readServerSentEvents } from "../../client/sse";
+import { ExecutionCollector, readServerSentEvents } from "../../client/sse";
 import type { HostTools } from "../capabilities/tools";
 import { ErrorCode, SandboxerError } from "../errors";
 import type { ExecInput, Operations } from "../operations";
@@ -39,22 +39,19 @@ export async function execOverRpc(ops: Operations, id: string, request: RpcExecR
   const { body, tools, onStdout, onStderr } = callbacksOf(request);
   if (!onStdout && !onStderr) return ops.exec(id, body, { tools });
   const stream = await ops.execStream(id, body, { tools });
-  let done: Partial<ExecResult> | undefined;
-  for await (const { event, data } of readServerSentEvents(stream)) {
-    const callback = event === "stdout" ? onStdout : event === "stderr" ? onStderr : undefined;
-    if (callback) {
-      const line = data as OutputLine;
+  const collector = new ExecutionCollector();
+  for await (const event of readServerSentEvents(stream)) {
+    const line = collector.add(event);
+    const callback = line && (line.stream === "stdout" ? onStdout : onStderr);
+    if (line && callback) {
       await Promise.resolve()
         .then(() => callback(line.message, line))
         .catch(() => undefined);
-    } else if (event === "done") {
-      done = data as Partial<ExecResult>;
     }
   }
-  if (!done || typeof done.stdout !== "string") {
-    throw new SandboxerError(ErrorCode.internal, "The execution could not be run; it has been logged.", { executionId: done?.executionId });
-  }
-  return done as ExecResult;
+  const result = collector.result();
+  if (!result) throw new SandboxerError(ErrorCode.internal, "The execution could not be run; it has been logged.");
+  return result;
 }
 
 /** `execStream` over RPC: the SSE bytes of the HTTP route (read them with `readServerSentEvents`). */

@@ -55,7 +55,10 @@ export const LogEntry = z
   .openapi("LogEntry");
 
 /** A console line as the exec stream's `stdout`/`stderr` events (and console callbacks) carry it. */
-export const OutputLine = LogEntry.extend({ stream: z.enum(["stdout", "stderr"]) }).openapi("OutputLine");
+export const OutputLine = LogEntry.extend({
+  stream: z.enum(["stdout", "stderr"]),
+  cut: z.literal(true).optional().describe("The line was cut at the output limit (no newline follows it in stdout/stderr)"),
+}).openapi("OutputLine");
 
 export const ExecResult = z
   .object({
@@ -84,7 +87,15 @@ export const ExecResult = z
   })
   .openapi("ExecResult");
 
+/**
+ * The exec stream's `done` event: the result without what the stream already carried (the
+ * output lines, and the value or error in the `result`/`error` event), so a megabyte of stdout
+ * is sent once.
+ */
+export const ExecSummary = ExecResult.omit({ stdout: true, stderr: true, logs: true, result: true, error: true }).openapi("ExecSummary");
+
 export type ExecRequest = z.input<typeof ExecRequest>;
+export type ExecSummary = z.infer<typeof ExecSummary>;
 export type ExecResult = z.infer<typeof ExecResult>;
 export type ExecError = z.infer<typeof ExecError>;
 export type LogEntry = z.infer<typeof LogEntry>;

@@ -117,7 +117,21 @@ describe("streaming", () => {
     // The first line arrived before the 300 ms wait ended.
     expect(events[1]!.at - events[0]!.at).toBeGreaterThanOrEqual(200);
     expect(events[2]!.data).toEqual({ result: 42 });
-    expect(events[3]!.data).toMatchObject({ status: "ok", result: 42, stdout: "first\n", stderr: "second\n" });
+    // `done` is a summary: the output and the value were sent once already.
+    expect(events[3]!.data).toMatchObject({ status: "ok", executionId: expect.stringMatching(/^exe_/), cpu: { budgetMs: 1000 } });
+    expect(events[3]!.data).not.toHaveProperty("stdout");
+    expect(events[3]!.data).not.toHaveProperty("result");
+  });
+
+  it("a megabyte of stdout is sent once, not again in done", async () => {
+    const { id } = await createSandbox();
+    const res = await api("POST", `/v1/sandboxes/${id}/exec/stream`, { json: { code: "for (let i = 0; i < 2000; i++) console.log('x'.repeat(600)); 1" } });
+    const text = await res.text();
+    const stdoutBytes = 1 << 20;
+    expect(text.length).toBeLessThan(stdoutBytes * 1.5);
+    const done = JSON.parse(/event: done\ndata: (.*)/.exec(text)![1]!);
+    expect(done).toMatchObject({ status: "ok", stdoutTruncated: true });
+    expect(text).toContain('"cut":true');
   });
 
   it("streams an error event for a failing snippet", async () => {

@@ -7,6 +7,8 @@ export interface OutputEvent {
   level: LogEntry["level"];
   message: string;
   ts: string;
+  /** The line was cut at the output limit: no newline follows it. */
+  cut?: true;
 }
 
 /** What a log entry costs beyond its message, against the logs' own allowance of twice outputBytes. */
@@ -89,7 +91,7 @@ export class OutputCollector {
       this.logBytes += cost;
     }
     try {
-      this.onOutput?.({ stream, level, message, ts });
+      this.onOutput?.(cut ? { stream, level, message, ts, cut } : { stream, level, message, ts });
     } catch {
       // A failing listener must not end the run; it only loses its own events.
     }
