@@ -6,3 +6,11 @@ interface Env {
   /** Key material for secrets at rest (a Worker secret, ≥ 16 characters); AES-256-GCM key = SHA-256 of it. */
   SECRETS_KEY?: string;
 }
+
+// Set by the supervised local runtime (scripts/start.mjs) when it started the jail host.
+interface Env {
+  /** The local jail host serving linux sandboxes (loopback URL). */
+  JAIL_URL?: string;
+  /** The jail host's per-start secret (a Bearer token; new on every `npm start`). */
+  JAIL_SECRET?: string;
+}

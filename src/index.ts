@@ -5,5 +5,6 @@ export { SandboxDO } from "../durable-objects/sandbox";
 export { RegistryDO } from "../durable-objects/registry";
 export { FilesCapability, StateCapability } from "./capabilities/entrypoints";
 export { EgressGateway } from "./egress/gateway";
+export { LinuxContainer } from "./providers/linux/container";
 
 export default buildApi();

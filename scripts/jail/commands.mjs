@@ -153,7 +153,8 @@ export class ProcessTable {
     const entry = {
       id,
       pid: child.pid,
-      command: request.command,
+      // The user's own command line when the client passed it in SANDBOXER_CMD (src/providers/linux).
+      command: request.env?.SANDBOXER_CMD ?? request.command,
       status: "running",
       startTime: new Date().toISOString(),
       stdout: new Tail(PROCESS_TAIL_BYTES),

@@ -258,4 +258,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  // Orphaned (the supervisor was killed outright): stop, which kills every jailed process.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, 1000).unref();
 }

@@ -235,7 +235,7 @@ export function oomKills(dirs) {
  * the kernel kills everything left in the namespace, including double-forked daemons.
  * @param {object} jail from probeJail
  * @param {{ workspaceDir: string, cgroups: string[], command: string, cwd?: string, env?: Record<string,string>,
- *           limits: { cpuMs: number, fileBytes: number }, extraBinds?: string[][] }} run
+ *           limits: { cpuMs: number, storageBytes: number }, extraBinds?: string[][] }} run
  */
 export function spawnJailed(jail, run) {
   const cwd = run.cwd && run.cwd.startsWith("/") ? run.cwd : join(WORKSPACE, run.cwd ?? "");
@@ -260,7 +260,7 @@ export function spawnJailed(jail, run) {
     "--", "/bin/bash", "-lc", run.command,
   ];
   const cpuSeconds = Math.max(1, Math.ceil(run.limits.cpuMs / 1000));
-  const prlimitArgs = [`--cpu=${cpuSeconds}`, `--fsize=${run.limits.fileBytes}`, "--nofile=1024", "--core=0", "--", jail.bwrap, ...bwrapArgs];
+  const prlimitArgs = [`--cpu=${cpuSeconds}`, `--fsize=${run.limits.storageBytes}`, "--nofile=1024", "--core=0", "--", jail.bwrap, ...bwrapArgs];
   // The cgroups are joined by a shell that then execs prlimit → bwrap, so not one process of
   // the command ever runs outside them (joining after spawn would race the first fork).
   const joinCgroups = run.cgroups.map((dir) => `echo $$ > '${dir}/cgroup.procs'`).join(" && ");

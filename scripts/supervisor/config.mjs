@@ -33,7 +33,7 @@ export function buildWorker(root, outDir) {
 export const LIVENESS_PATH = "/__sandboxer_liveness";
 
 /** Miniflare (v4-shaped) options for the runtime. */
-export function runtimeOptions({ root, scriptPath, stateDir, port }) {
+export function runtimeOptions({ root, scriptPath, stateDir, port, extraBindings = {} }) {
   const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
   const devVarsPath = join(root, ".dev.vars");
   const secrets = existsSync(devVarsPath) ? parseDevVars(readFileSync(devVarsPath, "utf8")) : {};
@@ -57,7 +57,7 @@ export function runtimeOptions({ root, scriptPath, stateDir, port }) {
         compatibilityFlags: config.compatibility_flags,
         durableObjects,
         workerLoaders,
-        bindings: { ...config.vars, ...secrets },
+        bindings: { ...config.vars, ...secrets, ...extraBindings },
       },
       {
         // The liveness probe's own worker: its own isolate, so it does not queue behind

@@ -5,6 +5,7 @@ import { requireTenant } from "./auth";
 import { renderDocsPage } from "./docs";
 import { inspect } from "./inspect";
 import { exec } from "./exec";
+import { commands } from "./commands";
 import { files } from "./files";
 import { notFoundHandler, onError } from "./problem";
 import { profiles } from "./profiles";
@@ -40,6 +41,7 @@ export function buildApi() {
   app.route("/", sandboxes);
   app.route("/", files);
   app.route("/", exec);
+  app.route("/", commands);
   app.route("/", inspect);
   app.route("/", profiles);
   app.route("/", secrets);

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { planCreate } from "../../durable-objects/sandbox/lifecycle";
+import { chooseProvider } from "../providers";
 import { ErrorCode, SandboxerError } from "../errors";
 import { newSandboxId, sha256Hex } from "../ids";
 import { SandboxIdParam } from "../schemas/common";
@@ -29,6 +30,7 @@ const createSandbox = createRoute({
     200: json(SandboxRecord, "Replayed: the sandbox this Idempotency-Key created"),
     ...COMMON_ERRORS,
     422: problem("A profile limit exceeded, or an Idempotency-Key reused with a different body"),
+    503: problem("The profile's runtime is not available here (e.g. linux without the jail host); the detail says what is missing"),
   },
 });
 
@@ -37,6 +39,7 @@ sandboxes.openapi(createSandbox, async (c) => {
   const tenant = c.get("tenant");
   const id = newSandboxId();
   const initial = planCreate(body, tenant, id, Date.now());
+  initial.provider = chooseProvider(c.env, initial.profile);
   const bound = Object.entries(initial.secrets ?? {});
   if (bound.length > 0) {
     const missing = new Set(await registryStub(c.env, tenant).missingSecrets([...new Set(bound.map(([, b]) => b.secret))]));

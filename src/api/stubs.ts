@@ -37,6 +37,12 @@ export type SandboxRpc = Unwrapped<
     | "typeDeclarations"
     | "invokeCapability"
     | "egressGrant"
+    | "runCommand"
+    | "runCommandStream"
+    | "startProcess"
+    | "listProcesses"
+    | "getProcess"
+    | "killProcess"
   >
 >;
 export type RegistryRpc = Unwrapped<

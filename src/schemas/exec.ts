@@ -3,7 +3,10 @@ import { z } from "@hono/zod-openapi";
 export const ExecRequest = z
   .object({
     code: z.string().min(1).openapi({ example: "1 + 2" }),
-    language: z.enum(["js", "ts"]).default("js"),
+    language: z
+      .enum(["js", "ts", "python", "bash"])
+      .default("js")
+      .describe("js/ts run in an isolate (profiles js, js-net); python/bash run through the interpreter on a linux sandbox"),
     timeoutMs: z.number().int().positive().optional().describe("Wall-clock limit; at most the profile's"),
     cpuMs: z.number().int().positive().optional().describe("CPU budget; at most the profile's"),
     input: z.any().optional().describe("Any JSON value, visible to the code as `input`"),
@@ -11,7 +14,7 @@ export const ExecRequest = z
   .strict()
   .openapi("ExecRequest");
 
-export const LimitName = z.enum(["cpu", "wall", "memory", "subrequests", "output"]);
+export const LimitName = z.enum(["cpu", "wall", "memory", "subrequests", "output", "disk", "processes"]);
 
 export const ExecError = z
   .object({
@@ -43,6 +46,7 @@ export const ExecResult = z
     logs: z.array(LogEntry),
     error: ExecError.optional(),
     durationMs: z.number(),
+    exitCode: z.number().int().optional().describe("The interpreter's exit code (python/bash on linux)"),
     cpu: z.object({ budgetMs: z.number(), usedMs: z.number() }),
   })
   .openapi("ExecResult");
@@ -51,3 +55,4 @@ export type ExecRequest = z.input<typeof ExecRequest>;
 export type ExecResult = z.infer<typeof ExecResult>;
 export type ExecError = z.infer<typeof ExecError>;
 export type LogEntry = z.infer<typeof LogEntry>;
+export type LimitName = z.infer<typeof LimitName>;
