@@ -38,6 +38,8 @@ export interface EgressGrant {
  * in flight per Durable Object; the rest wait in FIFO order.
  */
 export const MAX_CONCURRENT_EXECUTIONS = 4;
+/** How soon the alarm looks again at an idle clock that a running command holds. */
+const IDLE_RECHECK_MS = 1000;
 import type { EndReason } from "../../src/schemas/sandbox";
 
 /**
@@ -83,6 +85,8 @@ export class SandboxDO extends DurableObject<Env> {
   async create(initial: StoredSandbox): Promise<Settled<SandboxRecord>> {
     return settle(async () => {
       if (this.load()) throw new SandboxerError(ErrorCode.internal, "Sandbox id collision.");
+      // Before anything is stored: a runtime that cannot start makes the create a 503.
+      await this.provider(initial).prepare();
       this.sql.exec("CREATE TABLE IF NOT EXISTS sandbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
       this.workspace.init();
       this.audit.init();
@@ -371,7 +375,11 @@ export class SandboxDO extends DurableObject<Env> {
       }
     } finally {
       const s = this.load();
-      if (s) await this.ctx.storage.setAlarm(nextWake(s));
+      if (s) {
+        // An idle clock held by a running command is looked at again shortly, not at once.
+        const wake = nextWake(s);
+        await this.ctx.storage.setAlarm(s.state === "running" && wake <= Date.now() ? Date.now() + IDLE_RECHECK_MS : wake);
+      }
     }
   }
 

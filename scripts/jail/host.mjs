@@ -88,6 +88,7 @@ export async function startJailHost({ secret, port = 0, stateDir, rootfs }) {
     }
     const sandbox = registry.get(key, parseLimits(req.headers["x-sandboxer-limits"]), parseNetwork(req.headers["x-sandboxer-network"]));
     const route = `${req.method} ${url.pathname}`;
+    if (route === "POST /api/sandboxer/prepare") return sendJson(res, 200, { success: true, timestamp: now() });
 
     switch (route) {
       case "POST /api/execute": {

@@ -33,7 +33,8 @@ function which(name) {
  */
 export function probeJail({ stateDir, rootfs }) {
   const missing = [];
-  const bwrap = which("bwrap");
+  // SANDBOXER_BWRAP names another bwrap (or a missing one, to see the 503 a machine without it gets).
+  const bwrap = process.env.SANDBOXER_BWRAP !== undefined ? (existsSync(process.env.SANDBOXER_BWRAP) ? process.env.SANDBOXER_BWRAP : null) : which("bwrap");
   const prlimit = which("prlimit");
   if (!bwrap) missing.push("bubblewrap (bwrap): install it with `sudo apt-get install -y bubblewrap`");
   if (!prlimit) missing.push("prlimit (util-linux): install it with `sudo apt-get install -y util-linux`");

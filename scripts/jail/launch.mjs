@@ -29,6 +29,7 @@ export async function launchJailHost({ root, stateDir, log }) {
           SANDBOXER_JAIL_PORT: String(port),
           SANDBOXER_JAIL_STATE_DIR: join(stateDir, "jail"),
           ...(rootfs ? { SANDBOXER_ROOTFS: rootfs } : {}),
+          ...(process.env.SANDBOXER_BWRAP !== undefined ? { SANDBOXER_BWRAP: process.env.SANDBOXER_BWRAP } : {}),
         },
         stdio: ["ignore", "pipe", "inherit"],
       });

@@ -69,6 +69,8 @@ export interface SandboxProvider {
   readonly isolationLevel: IsolationLevel;
   readonly capabilities: ProviderCapabilities;
   readonly files: ProviderFiles;
+  /** Makes the runtime ready for a new sandbox, or throws 503 saying what is missing. */
+  prepare(): Promise<void>;
   runCode(run: CodeRun): Promise<CodeOutcome>;
   /** Runs a command to completion (`onOutput` streams it). Providers without commands throw. */
   runCommand(run: CommandRun, onOutput?: OutputListener): Promise<CommandOutcome>;

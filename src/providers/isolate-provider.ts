@@ -28,6 +28,8 @@ export class IsolateProvider implements SandboxProvider {
     this.files = deps.files;
   }
 
+  async prepare(): Promise<void> {}
+
   runCode(run: CodeRun): Promise<CodeOutcome> {
     if (run.language !== "js" && run.language !== "ts") throw unsupported(`language '${run.language}'`);
     return runSnippet(this.deps.loader, {

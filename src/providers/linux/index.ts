@@ -95,6 +95,28 @@ export class LinuxProvider implements SandboxProvider {
     this.files = this.linuxFiles();
   }
 
+  /**
+   * Locally: the jail host creates the workspace, or answers 503 naming what the machine lacks
+   * (bubblewrap, user namespaces). A container starts lazily on its first request instead.
+   */
+  async prepare(): Promise<void> {
+    if (this.backend.kind !== "linux-jail") return;
+    const backend = this.backend;
+    await call(async () => {
+      const response = await fetch(`${backend.url}/api/sandboxer/prepare`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${backend.secret}`,
+          "X-Sandboxer-Sandbox": backend.sandboxKey,
+          "X-Sandboxer-Limits": JSON.stringify(backend.limits),
+          ...(backend.network ? { "X-Sandboxer-Network": JSON.stringify(backend.network) } : {}),
+        },
+      });
+      const body = (await response.json().catch(() => ({}))) as ClientError;
+      if (!response.ok) throw body.code ? body : { message: `HTTP ${response.status}`, httpStatus: response.status };
+    });
+  }
+
   async runCommand(run: CommandRun, onOutput?: OutputListener): Promise<CommandOutcome> {
     const options = { timeoutMs: run.timeoutMs, env: { ...run.env }, ...(run.cwd ? { cwd: resolveCwd(run.cwd) } : {}) };
     const command = withStdin(run.command, run.stdin, options.env);
