@@ -101,8 +101,9 @@ export function runCommand(sandbox, request, onChunk) {
       clearInterval(disk);
       sandbox.untrack(child);
       // Killed by the kernel: SIGXCPU/SIGKILL past RLIMIT_CPU, SIGKILL from the OOM killer, SIGXFSZ.
-      if (!limit && signal === "SIGXCPU") limit = "cpu";
-      if (!limit && signal === "SIGXFSZ") limit = "disk";
+      // bwrap passes the command's status on, so a signal shows as 128 + its number.
+      if (!limit && (signal === "SIGXCPU" || code === 128 + SIGNALS.SIGXCPU)) limit = "cpu";
+      if (!limit && (signal === "SIGXFSZ" || code === 128 + SIGNALS.SIGXFSZ)) limit = "disk";
       if (!limit && oomKills(sandbox.cgroups) > oomBefore) limit = "memory";
       const exitCode = code ?? 128 + signalNumber(signal);
       resolve({

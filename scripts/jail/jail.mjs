@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 export const WORKSPACE = "/workspace";
 /** Size of each command's private /tmp (tmpfs, counted against memory). */
 const TMP_BYTES = 64 * 1024 * 1024;
+const RUN_BYTES = 1024 * 1024;
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const CGROUP_PARENT = "sandboxer";
 /** The jail's user and group inside its user namespace. */
@@ -253,6 +254,8 @@ export function spawnJailed(jail, run) {
     ...namespaceArgs(),
     ...rootArgs(jail),
     "--size", String(TMP_BYTES), "--tmpfs", "/tmp",
+    // A private /run, also where linux-net's forwarder and proxy socket are bound.
+    "--size", String(RUN_BYTES), "--tmpfs", "/run",
     "--bind", run.workspaceDir, WORKSPACE,
     ...(run.extraBinds ?? []).flat(),
     "--chdir", cwd,
@@ -261,7 +264,7 @@ export function spawnJailed(jail, run) {
     "--", "/bin/bash", "-lc", run.command,
   ];
   const cpuSeconds = Math.max(1, Math.ceil(run.limits.cpuMs / 1000));
-  const prlimitArgs = [`--cpu=${cpuSeconds}`, `--fsize=${run.limits.storageBytes}`, "--nofile=1024", "--core=0", "--", jail.bwrap, ...bwrapArgs];
+  const prlimitArgs = [`--cpu=${cpuSeconds}:${cpuSeconds + 1}`, `--fsize=${run.limits.storageBytes}`, "--nofile=1024", "--core=0", "--", jail.bwrap, ...bwrapArgs];
   // The cgroups are joined by a shell that then execs prlimit → bwrap, so not one process of
   // the command ever runs outside them (joining after spawn would race the first fork).
   const joinCgroups = run.cgroups.map((dir) => `echo $$ > '${dir}/cgroup.procs'`).join(" && ");

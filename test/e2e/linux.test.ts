@@ -366,3 +366,49 @@ describe("linux sandboxes: restarts and a missing jail", () => {
     }
   });
 });
+
+describe("linux-net: egress through the proxy", () => {
+  const status = "curl -sS -o /dev/null -w '%{http_code}' --max-time 20";
+
+  it("reaches an allowlisted host, is refused any other (and internal addresses), and every decision is audited", async () => {
+    const id = await api.createSandbox({ profile: "linux-net", network: { allow: [{ host: "registry.npmjs.org" }] } });
+    // -k: CI machines may reach the internet through a TLS-inspecting proxy whose CA the
+    // jail's Debian root does not carry; what is tested here is the tunnel, not the CA.
+    const allowed = await run(id, { cmd: `${status} -k https://registry.npmjs.org/-/ping` });
+    expect(allowed.body).toMatchObject({ exitCode: 0, stdout: "200" });
+    const denied = await run(id, { cmd: `${status} https://example.com/; echo " rc=$?"` });
+    expect(denied.body.stdout).toMatch(/rc=56/); // curl: the proxy refused the CONNECT
+    const plain = await run(id, { cmd: `${status} http://example.com/` });
+    expect(plain.body.stdout).toBe("403");
+    const metadata = await run(id, { cmd: `${status} http://169.254.169.254/latest/meta-data/` });
+    expect(metadata.body.stdout).toBe("403");
+    // Around the proxy there is no way out: no interface but loopback.
+    const direct = await run(id, { cmd: "python3 -c 'import socket; socket.create_connection((\"registry.npmjs.org\", 443), timeout=3)' 2>&1 | tail -1" });
+    expect(direct.body.stdout).toMatch(/Errno|error/);
+    const audit = await api.call("GET", `/v1/sandboxes/${id}/audit`);
+    const egress = audit.body.entries.filter((e: any) => e.kind === "egress");
+    expect(egress).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ decision: "allowed", host: "registry.npmjs.org", method: "CONNECT" }),
+        expect.objectContaining({ decision: "denied", host: "example.com", method: "CONNECT" }),
+        expect.objectContaining({ decision: "denied", host: "example.com", method: "GET" }),
+      ]),
+    );
+  });
+
+  it("without network rules a linux-net sandbox has no network at all", async () => {
+    const id = await api.createSandbox({ profile: "linux-net" });
+    const res = await run(id, { cmd: `${status} https://registry.npmjs.org/-/ping; echo " rc=$?"` });
+    expect(res.body.stdout).not.toMatch(/^200/);
+  });
+
+  it("secrets cannot be bound to a linux sandbox (the proxy cannot see inside HTTPS)", async () => {
+    const res = await api.call("POST", "/v1/sandboxes", {
+      profile: "linux-net",
+      network: { allow: [{ host: "api.example.com" }] },
+      secrets: { TOKEN: { secret: "token", hosts: ["api.example.com"] } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toContain("js-net");
+  });
+});
