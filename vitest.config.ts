@@ -16,6 +16,18 @@ export default defineConfig({
         bindings: { API_KEYS, SECRETS_KEY: "test-secrets-key-0123456789abcdef" },
         // The network: a fake upstream that follows the real fetch API (test/upstream.ts).
         outboundService: upstream,
+        // No Docker here: linux sandboxes' container backend talks to a stand-in that answers
+        // the container server's routes (test/providers/linux/container-standin.mjs).
+        durableObjects: { LINUX_CONTAINER: { className: "ContainerStandIn", scriptName: "container-standin" } },
+        workers: [
+          {
+            name: "container-standin",
+            modules: true,
+            scriptPath: "./test/providers/linux/container-standin.mjs",
+            compatibilityDate: "2026-11-01",
+            durableObjects: { STANDIN: "ContainerStandIn" },
+          },
+        ],
       },
     }),
   ],

@@ -16,6 +16,11 @@ export const WORKSPACE_ROOT = "/workspace";
  * (see withStdin), so nothing leaks between commands through the session's shell state.
  */
 const SESSION_ID = "sandboxer";
+/**
+ * How long a request waits for a container that answers 503 (still starting). The SDK's
+ * default is two minutes; a sandbox request should fail sooner and say so.
+ */
+const CONTAINER_START_RETRY_MS = 30_000;
 /** Where `exec` puts the code it runs through an interpreter (removed afterwards). */
 const EXEC_DIR = ".sandboxer/exec";
 
@@ -91,7 +96,7 @@ export class LinuxProvider implements SandboxProvider {
               ...(backend.network ? { "X-Sandboxer-Network": JSON.stringify(backend.network) } : {}),
             },
           })
-        : new SandboxClient({ stub: backend.stub, port: 3000 });
+        : new SandboxClient({ stub: backend.stub, port: 3000, retryTimeoutMs: CONTAINER_START_RETRY_MS });
     this.files = this.linuxFiles();
   }
 
