@@ -258,6 +258,8 @@ export function spawnJailed(jail, run) {
     "--size", String(RUN_BYTES), "--tmpfs", "/run",
     "--bind", run.workspaceDir, WORKSPACE,
     ...(run.extraBinds ?? []).flat(),
+    // With host binds the root is bwrap's own tmpfs: read-only too once everything is mounted.
+    "--remount-ro", "/",
     "--chdir", cwd,
     "--clearenv",
     ...Object.entries(env).flatMap(([k, v]) => ["--setenv", k, String(v)]),
