@@ -36,9 +36,7 @@ export function probeJail({ stateDir, rootfs }) {
   const missing = [];
   // SANDBOXER_BWRAP names another bwrap (or a missing one, to see the 503 a machine without it gets).
   const bwrap = process.env.SANDBOXER_BWRAP !== undefined ? (existsSync(process.env.SANDBOXER_BWRAP) ? process.env.SANDBOXER_BWRAP : null) : which("bwrap");
-  const prlimit = which("prlimit");
   if (!bwrap) missing.push("bubblewrap (bwrap): install it with `sudo apt-get install -y bubblewrap`");
-  if (!prlimit) missing.push("prlimit (util-linux): install it with `sudo apt-get install -y util-linux`");
   const root = rootfs && existsSync(join(rootfs, "usr/bin/bash")) ? rootfs : null;
   const etcDir = join(stateDir, "jail-etc");
   writeEtc(etcDir);
@@ -56,7 +54,7 @@ export function probeJail({ stateDir, rootfs }) {
       }
     }
   }
-  const jail = { bwrap, prlimit, rootfs: root, etcDir, cgroups, asRoot, ok: false, missing };
+  const jail = { bwrap, rootfs: root, etcDir, cgroups, asRoot, ok: false, missing };
   if (bwrap) {
     try {
       const probeUid = asRoot ? sandboxUid("0".repeat(16)) : undefined;
@@ -266,11 +264,14 @@ export function spawnJailed(jail, run) {
     "--", "/bin/bash", "-lc", run.command,
   ];
   const cpuSeconds = Math.max(1, Math.ceil(run.limits.cpuMs / 1000));
-  const prlimitArgs = [`--cpu=${cpuSeconds}:${cpuSeconds + 1}`, `--fsize=${run.limits.storageBytes}`, "--nofile=1024", "--core=0", "--", jail.bwrap, ...bwrapArgs];
-  // The cgroups are joined by a shell that then execs prlimit → bwrap, so not one process of
+  // rlimits set by the shell's ulimit builtin (one exec fewer than prlimit). The CPU hard limit
+  // is a second past the soft one, so the process gets SIGXCPU (named "cpu"), not SIGKILL.
+  const fileBlocks = Math.ceil(run.limits.storageBytes / 512);
+  const limits = `ulimit -S -t ${cpuSeconds} && ulimit -H -t ${cpuSeconds + 1} && ulimit -f ${fileBlocks} && ulimit -n 1024 && ulimit -c 0`;
+  // The cgroups are joined by a shell that then execs bwrap, so not one process of
   // the command ever runs outside them (joining after spawn would race the first fork).
-  const joinCgroups = run.cgroups.map((dir) => `echo $$ > '${dir}/cgroup.procs'`).join(" && ");
-  const argv = joinCgroups ? ["/bin/sh", "-c", `${joinCgroups} && exec "$@"`, "sh", jail.prlimit, ...prlimitArgs] : [jail.prlimit, ...prlimitArgs];
+  const joinCgroups = run.cgroups.map((dir) => `echo $$ > '${dir}/cgroup.procs' && `).join("");
+  const argv = ["/bin/sh", "-c", `${joinCgroups}${limits} && exec "$@"`, "sh", jail.bwrap, ...bwrapArgs];
   // An empty environment: bwrap's init is PID 1 in the jail and /proc/1/environ is its environment.
   return spawn(argv[0], argv.slice(1), {
     env: {},

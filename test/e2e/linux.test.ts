@@ -164,7 +164,7 @@ describe("linux sandboxes: commands", () => {
     const id = await linuxSandbox();
     const both = await run(id, { cmd: "ls", argv: ["ls"] });
     expect(both.status).toBe(400);
-    expect(both.body.errors[0].path).toBe("cmd");
+    expect(both.body.errors[0].path).toBe("body.cmd");
     const tooLong = await run(id, { cmd: "true", timeoutMs: 10_000_000 });
     expect(tooLong.status).toBe(422);
     expect(tooLong.body).toMatchObject({ limit: "timeoutMs" });

@@ -9,4 +9,10 @@ import { Sandbox } from "@cloudflare/sandbox";
  */
 export class LinuxContainer extends Sandbox<Env> {
   override sleepAfter: string | number = "25h";
+  /**
+   * No internet from the container (the Containers default is on). linux-net's egress proxy is
+   * the local jail host's; deployed, its policy would belong in the class's outbound handlers,
+   * which are not built yet, so deployed linux-net sandboxes have no network either.
+   */
+  override enableInternet = false;
 }
