@@ -10,9 +10,9 @@
 // Environment: SANDBOXER_JAIL_SECRET (required), SANDBOXER_JAIL_PORT (0 = any),
 // SANDBOXER_JAIL_STATE_DIR, SANDBOXER_ROOTFS (a debootstrap'd Debian root; optional).
 import { timingSafeEqual } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import http from "node:http";
-import { probeJail, staleCgroups, killCgroups, removeCgroups } from "./jail.mjs";
+import { probeJail, staleCgroups, killCgroups, removeCgroupParents, removeCgroups } from "./jail.mjs";
 import { describeProcess, runCommand } from "./commands.mjs";
 import { SandboxRegistry } from "./sandboxes.mjs";
 import { deleteWorkspaceFile, listWorkspaceFiles, readWorkspaceFile, writeWorkspaceFile } from "./workspace.mjs";
@@ -157,7 +157,13 @@ export async function startJailHost({ secret, port = 0, stateDir, rootfs }) {
     jail,
     close: async () => {
       registry.closeAll();
+      server.closeAllConnections?.();
       await new Promise((resolve) => server.close(resolve));
+      // The kernel takes a moment to empty a cgroup whose processes were just killed.
+      for (let attempt = 0; attempt < 10 && Object.values(jail.cgroups).some((dir) => existsSync(dir)); attempt++) {
+        removeCgroupParents(jail);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
   };
 }

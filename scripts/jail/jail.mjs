@@ -4,6 +4,7 @@
 // machine lets us write them, rlimits (CPU seconds, file size, open files) always, and the
 // caller's wall clock.
 import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -13,7 +14,8 @@ export const WORKSPACE = "/workspace";
 const TMP_BYTES = 64 * 1024 * 1024;
 const RUN_BYTES = 1024 * 1024;
 const CGROUP_ROOT = "/sys/fs/cgroup";
-const CGROUP_PARENT = "sandboxer";
+/** Our cgroups live under sandboxer-<hash of the state dir>: one jail host's never touch another's. */
+const CGROUP_PREFIX = "sandboxer-";
 /** The jail's user and group inside its user namespace. */
 const JAIL_UID = 1000;
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -40,7 +42,7 @@ export function probeJail({ stateDir, rootfs }) {
   const root = rootfs && existsSync(join(rootfs, "usr/bin/bash")) ? rootfs : null;
   const etcDir = join(stateDir, "jail-etc");
   writeEtc(etcDir);
-  const cgroups = probeCgroups();
+  const cgroups = probeCgroups(`${CGROUP_PREFIX}${createHash("sha256").update(stateDir).digest("hex").slice(0, 12)}`);
   // As root, each sandbox runs as its own unprivileged host uid (see sandboxUid): inside its
   // user namespace it is uid 1000, outside it owns nothing but its workspace. That needs the
   // state dir to be traversable by other users; it is made so (o+x, no listing).
@@ -111,10 +113,10 @@ function writeEtc(dir) {
 }
 
 /** Controllers we can create children in (root on a cgroups v1 host); missing ones are skipped. */
-function probeCgroups() {
+function probeCgroups(parent) {
   const usable = {};
   for (const controller of ["pids", "memory", "cpu"]) {
-    const dir = join(CGROUP_ROOT, controller, CGROUP_PARENT);
+    const dir = join(CGROUP_ROOT, controller, parent);
     try {
       mkdirSync(dir, { recursive: true });
       usable[controller] = dir;
@@ -290,6 +292,14 @@ export function killJailed(child) {
   } catch {
     // already gone
   }
+}
+
+/** Removes this jail host's cgroup parents once their sandboxes' cgroups are gone (on close). */
+export function removeCgroupParents(jail) {
+  const children = staleCgroups(jail);
+  killCgroups(children);
+  removeCgroups(children);
+  removeCgroups(Object.values(jail.cgroups));
 }
 
 /** Lists the directory entries of the cgroups parent (for cleaning up after a crash). */

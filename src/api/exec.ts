@@ -11,7 +11,7 @@ export const exec = createApp();
 const execRoute = createRoute({
   method: "post",
   path: "/v1/sandboxes/{id}/exec",
-  summary: "Run a JS/TS snippet in a fresh isolate",
+  summary: "Run a snippet: JS/TS in a fresh isolate, or python/bash on a linux sandbox",
   description:
     "Top-level await works; the value of the last expression statement (or of `return`) is the result. A thrown error is status \"error\" with HTTP 200. With `Accept: text/event-stream` the same route streams `stdout`, `stderr`, `result`, `error` and `done` events as they happen.",
   request: {
