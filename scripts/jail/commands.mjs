@@ -11,6 +11,11 @@ import { workspaceBytes } from "./workspace.mjs";
 const DISK_CHECK_MS = 1000;
 /** Bytes of output kept for a background process (a rolling tail). */
 const PROCESS_TAIL_BYTES = 64 * 1024;
+/**
+ * Output a background process may produce before we stop reading it: past this its writes
+ * block (harmless to everyone else) instead of costing the jail host a copy per chunk forever.
+ */
+const PROCESS_READ_BYTES = 64 * 1024 * 1024;
 /** Finished background processes kept per sandbox for listing. */
 const MAX_FINISHED_PROCESSES = 100;
 
@@ -183,12 +188,25 @@ export class ProcessTable {
       entry.limit = "wall";
       killJailed(child);
     }, wallMs);
-    child.stdout.on("data", (c) => entry.stdout.add(c));
-    child.stderr.on("data", (c) => entry.stderr.add(c));
+    let read = 0;
+    const tail = (buffer) => (chunk) => {
+      buffer.add(chunk);
+      read += chunk.length;
+      if (read > PROCESS_READ_BYTES) {
+        child.stdout.pause();
+        child.stderr.pause();
+        entry.outputPaused = true;
+      }
+    };
+    child.stdout.on("data", tail(entry.stdout));
+    child.stderr.on("data", tail(entry.stderr));
     writeStdin(child, request.stdin);
     this.sandbox.track(child);
-    child.on("close", (code, signal) => {
+    // "exit", not "close": paused pipes would never close.
+    child.on("exit", (code, signal) => {
       clearTimeout(wall);
+      child.stdout.resume();
+      child.stderr.resume();
       this.sandbox.untrack(child);
       entry.exitCode = code ?? 128 + signalNumber(signal);
       entry.endTime = new Date().toISOString();
