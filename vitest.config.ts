@@ -31,5 +31,7 @@ export default defineConfig({
       },
     }),
   ],
-  test: { include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"] },
+  // Each test file starts its own Worker; on a loaded 2-core machine the first request of a
+  // file (bundle load, first Durable Object) can take several seconds.
+  test: { include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"], testTimeout: 20_000 },
 });

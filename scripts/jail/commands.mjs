@@ -202,6 +202,8 @@ export class ProcessTable {
     child.stderr.on("data", tail(entry.stderr));
     writeStdin(child, request.stdin);
     this.sandbox.track(child);
+    let exited;
+    entry.exited = new Promise((resolve) => (exited = resolve));
     // "exit", not "close": paused pipes would never close.
     child.on("exit", (code, signal) => {
       clearTimeout(wall);
@@ -212,6 +214,7 @@ export class ProcessTable {
       entry.endTime = new Date().toISOString();
       entry.status = entry.killed ? "killed" : entry.exitCode === 0 ? "completed" : "failed";
       this.prune();
+      exited();
     });
     this.processes.set(id, entry);
     return entry;

@@ -145,7 +145,11 @@ export async function startJailHost({ secret, port = 0, stateDir, rootfs }) {
         return sendJson(res, 200, { success: true, processId: id, stdout: entry.stdout.text(), stderr: entry.stderr.text(), timestamp: now() });
       }
       if (!logs && req.method === "GET") return sendJson(res, 200, { success: true, process: describeProcess(entry), timestamp: now() });
-      if (!logs && req.method === "DELETE") return sendJson(res, 200, { success: true, processId: id, signal: "SIGKILL", timestamp: now() });
+      if (!logs && req.method === "DELETE") {
+        // Answer once it is gone, so the caller's next read says "killed" (SIGKILL: at most a moment).
+        await Promise.race([entry.exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
+        return sendJson(res, 200, { success: true, processId: id, signal: "SIGKILL", timestamp: now() });
+      }
     }
     throw new HostError(404, "NOT_FOUND", `No route ${route}.`);
   }

@@ -217,6 +217,7 @@ describe("linux sandboxes: background processes", () => {
     expect(one.body).toMatchObject({ pid, status: "running", stdoutTail: "started\n" });
     const killed = await api.call("DELETE", `/v1/sandboxes/${id}/processes/${pid}`);
     expect(killed.status).toBe(200);
+    expect(killed.body).toMatchObject({ pid, status: "killed", exitCode: 137 });
     expect(await waitFor(() => hostProcesses("987651").length + hostProcesses("987652").length === 0, 5000)).toBe(true);
     const after = await api.call("GET", `/v1/sandboxes/${id}/processes/${pid}`);
     expect(after.body).toMatchObject({ status: "killed" });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { api, createSandbox } from "../helpers";
 
 /** The provider contract as the API shows it: which backend serves a sandbox, and what it refuses. */
-describe("providers", { timeout: 30_000 }, () => {
+describe("providers", () => {
   it("a js sandbox says it runs in a V8 isolate, and its exec behaves as before", async () => {
     const created = await createSandbox();
     expect(created).toMatchObject({ provider: "isolate", isolationLevel: "v8-isolate" });
