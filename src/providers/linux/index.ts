@@ -102,10 +102,14 @@ export class LinuxProvider implements SandboxProvider {
 
   /**
    * Locally: the jail host creates the workspace, or answers 503 naming what the machine lacks
-   * (bubblewrap, user namespaces). A container starts lazily on its first request instead.
+   * (bubblewrap, user namespaces). Deployed: the container is started (its server answers
+   * /api/ping), so a create that returns means the sandbox can run commands.
    */
   async prepare(): Promise<void> {
-    if (this.backend.kind !== "linux-jail") return;
+    if (this.backend.kind !== "linux-jail") {
+      await call(() => this.client.utils.ping());
+      return;
+    }
     const backend = this.backend;
     await call(async () => {
       const response = await fetch(`${backend.url}/api/sandboxer/prepare`, {

@@ -29,6 +29,7 @@ export class ContainerStandIn extends DurableObject {
       return error(503, "CONTAINER_STARTING", "container is starting");
     }
     const route = `${init.method ?? "GET"} ${pathname}`;
+    if (route === "GET /api/ping") return json({ success: true, message: "pong", timestamp: now() });
     if (route === "POST /api/execute") return json({ success: true, ...this.emulate(body), command: body.command, timestamp: now() });
     if (route === "POST /api/execute/stream") {
       const result = this.emulate(body);

@@ -26,9 +26,11 @@ async function command(id: string, body: Record<string, unknown>, headers: Recor
 }
 
 describe("linux sandboxes on Cloudflare Containers (stand-in container server)", { timeout: 30_000 }, () => {
-  it("a linux sandbox is served by a container when no jail host is configured", async () => {
+  it("a linux sandbox is served by a container when no jail host is configured, started at create", async () => {
     const created = await createSandbox({ profile: "linux" });
     expect(created).toMatchObject({ profile: "linux", provider: "cloudflare-container", isolationLevel: "container-vm" });
+    const [first] = await containerOf(created.id).seen();
+    expect(first).toMatchObject({ method: "GET", pathname: "/api/ping", port: 3000 });
   });
 
   it("runs a command through POST /api/execute on port 3000, in the sandboxer session, the user's line in SANDBOXER_CMD", async () => {
