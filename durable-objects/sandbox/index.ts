@@ -512,17 +512,19 @@ export class SandboxDO extends DurableObject<Env> {
 
   private async stop(s: StoredSandbox, reason: EndReason, at: number): Promise<StoredSandbox> {
     const stopped: StoredSandbox = { ...s, state: "stopped", endedAt: at, endReason: reason, env: {}, version: s.version + 1 };
-    // Every process killed and the runtime released before the record says stopped. A runtime
-    // that cannot be reached must not keep the sandbox alive: the jail host kills what is left
-    // in its cgroups when it restarts, and a container is bounded by its sleepAfter.
+    this.workspace.clear();
+    this.state.clear();
+    // Saved first, so a request arriving while the runtime is released already gets 410 and
+    // cannot start anything new in it. Then every process is killed and the runtime released
+    // before the caller hears back. A runtime that cannot be reached must not keep the sandbox
+    // alive: the jail host kills what is left in its cgroups when it restarts, and a container
+    // is bounded by its sleepAfter.
+    this.save(stopped);
     try {
       await this.provider(s).stop();
     } catch (error) {
       console.error(`sandbox ${s.id}: releasing its runtime failed`, error);
     }
-    this.workspace.clear();
-    this.state.clear();
-    this.save(stopped);
     await this.ctx.storage.setAlarm(nextWake(stopped));
     await this.syncRegistry(stopped);
     return stopped;
