@@ -202,8 +202,13 @@ async function readJson(req) {
 /** The fields of a command request we use, checked (the Worker validated them already). */
 function commandBody(body) {
   if (typeof body.command !== "string" || body.command.length === 0) throw new HostError(400, "INVALID_COMMAND", "command must be a non-empty string.");
+  // execve cannot carry NUL: refused here rather than failing in spawn.
+  if (body.command.includes("\0") || (typeof body.cwd === "string" && body.cwd.includes("\0"))) {
+    throw new HostError(400, "INVALID_COMMAND", "command and cwd must not contain NUL characters.");
+  }
   const env = {};
   for (const [k, v] of Object.entries(body.env ?? {})) {
+    if (typeof v === "string" && v.includes("\0")) throw new HostError(400, "INVALID_COMMAND", `env.${k} must not contain NUL characters.`);
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && typeof v === "string") env[k] = v;
   }
   return {

@@ -7,14 +7,17 @@ export const MAX_STDIN_BYTES = 64 * 1024;
 export const MAX_COMMAND_CHARS = 64 * 1024;
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be an identifier");
+/** Command lines, arguments, paths and environment values reach execve, which cannot carry NUL. */
+const NoNul = (max: number) => z.string().max(max).refine((s) => !s.includes("\0"), { message: "must not contain NUL characters" });
 
+/** `POST /v1/sandboxes/:id/commands`: one command, run to completion, streamed, or in the background. */
 export const CommandRequest = z
   .object({
-    cmd: z.string().min(1).max(MAX_COMMAND_CHARS).optional().openapi({ example: "echo hi && python3 -c 'print(6*7)'" }).describe("Run by `bash -lc`"),
-    argv: z.array(z.string().max(MAX_COMMAND_CHARS)).min(1).max(1024).optional().openapi({ example: ["python3", "-c", "print(42)"] }).describe("Run as is (no shell parsing of its words)"),
-    cwd: z.string().min(1).max(1024).optional().describe("Working directory: absolute, or relative to /workspace (the default)"),
+    cmd: NoNul(MAX_COMMAND_CHARS).min(1).optional().openapi({ example: "echo hi && python3 -c 'print(6*7)'" }).describe("Run by `bash -lc`"),
+    argv: z.array(NoNul(MAX_COMMAND_CHARS)).min(1).max(1024).optional().openapi({ example: ["python3", "-c", "print(42)"] }).describe("Run as is (no shell parsing of its words)"),
+    cwd: NoNul(1024).min(1).optional().describe("Working directory: absolute, or relative to /workspace (the default)"),
     env: z
-      .record(EnvName, z.string().max(4096))
+      .record(EnvName, NoNul(4096))
       .refine((e) => Object.keys(e).length <= 64, { message: "at most 64 variables" })
       .optional(),
     stdin: z.string().max(MAX_STDIN_BYTES).optional().describe(`Text given to the command on standard input (at most ${MAX_STDIN_BYTES} bytes)`),
@@ -25,6 +28,7 @@ export const CommandRequest = z
   .refine((r) => (r.cmd === undefined) !== (r.argv === undefined), { message: "give exactly one of cmd or argv", path: ["cmd"] })
   .openapi("CommandRequest");
 
+/** A command that ran to completion (or was stopped by a limit, named in `limit`). */
 export const CommandResult = z
   .object({
     commandId: z.string(),
@@ -40,6 +44,7 @@ export const CommandResult = z
 
 export const ProcessStatus = z.enum(["running", "completed", "failed", "killed"]);
 
+/** A background process: `GET …/processes/:pid` adds the output tails. */
 export const ProcessInfo = z
   .object({
     pid: z.string().describe("The process id in this API (not a kernel pid)"),

@@ -145,6 +145,10 @@ describe("linux sandboxes: commands", () => {
     const id = await linuxSandbox();
     const py = await api.exec(id, "import json\nprint(json.dumps({'n': 6*7}))", { language: "python" });
     expect(py.body).toMatchObject({ status: "ok", stdout: '{"n": 42}\n', exitCode: 0 });
+    // Code past what the environment carries runs from a file, removed afterwards.
+    const big = await api.exec(id, `x = "${"a".repeat(100_000)}"\nprint(len(x))`, { language: "python" });
+    expect(big.body).toMatchObject({ status: "ok", stdout: "100000\n" });
+    expect((await api.call("GET", `/v1/sandboxes/${id}/files`)).body).toEqual([]);
     const sh = await api.exec(id, "echo $((6*7)); exit 3", { language: "bash" });
     expect(sh.body).toMatchObject({ status: "error", stdout: "42\n", exitCode: 3, error: { name: "NonZeroExit" } });
     const jsOnLinux = await api.exec(id, "1+1", { language: "js" });
@@ -165,6 +169,13 @@ describe("linux sandboxes: commands", () => {
     const both = await run(id, { cmd: "ls", argv: ["ls"] });
     expect(both.status).toBe(400);
     expect(both.body.errors[0].path).toBe("body.cmd");
+    const nul = await run(id, { cmd: "echo a\u0000b" });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors[0]).toMatchObject({ path: "body.cmd", message: "must not contain NUL characters" });
+    const envNul = await api.call("POST", "/v1/sandboxes", { profile: "linux", env: { BAD: "a\u0000b" } });
+    const badEnv = await run(envNul.body.id, { cmd: "true" });
+    expect(badEnv.status).toBe(400);
+    expect(badEnv.headers.get("content-type")).toContain("application/problem+json");
     const tooLong = await run(id, { cmd: "true", timeoutMs: 10_000_000 });
     expect(tooLong.status).toBe(422);
     expect(tooLong.body).toMatchObject({ limit: "timeoutMs" });

@@ -21,6 +21,8 @@ const SESSION_ID = "sandboxer";
  * default is two minutes; a sandbox request should fail sooner and say so.
  */
 const CONTAINER_START_RETRY_MS = 30_000;
+/** Code up to this size runs from the environment; larger code from a file. */
+const MAX_INLINE_CODE_BYTES = 64 * 1024;
 /** Where `exec` puts the code it runs through an interpreter (removed afterwards). */
 const EXEC_DIR = ".sandboxer/exec";
 
@@ -161,15 +163,25 @@ export class LinuxProvider implements SandboxProvider {
         profiles: ["js", "js-net"],
       });
     }
-    const file = `${EXEC_DIR}/${run.executionId}.${run.language === "python" ? "py" : "sh"}`;
-    await this.files.write(file, new TextEncoder().encode(run.code).buffer as ArrayBuffer, Date.now());
     const interpreter = run.language === "python" ? "python3" : "bash";
     const env: Record<string, string> = {};
     if (run.input !== undefined) env.SANDBOXER_INPUT = JSON.stringify(run.input);
+    const codeBytes = new TextEncoder().encode(run.code);
+    // Small code travels in the environment (one jail); larger code than an environment string
+    // may hold (128 KiB on Linux) is written to the workspace first and removed afterwards.
+    const file = codeBytes.byteLength > MAX_INLINE_CODE_BYTES || run.code.includes("\0") ? `${EXEC_DIR}/${run.executionId}.${run.language === "python" ? "py" : "sh"}` : null;
+    let command: string;
+    if (file) {
+      await this.files.write(file, codeBytes.buffer as ArrayBuffer, Date.now());
+      command = `${interpreter} ${shellQuote(`${WORKSPACE_ROOT}/${file}`)}`;
+    } else {
+      env.SANDBOXER_CODE = run.code;
+      command = `${interpreter} -c "$SANDBOXER_CODE"`;
+    }
     const started = Date.now();
     try {
       const outcome = await this.runCommand(
-        { command: `${interpreter} ${shellQuote(`${WORKSPACE_ROOT}/${file}`)}`, env, timeoutMs: run.limits.wallMs },
+        { command, env, timeoutMs: run.limits.wallMs },
         run.onOutput
           ? (event) => run.onOutput!({ stream: event.stream, level: event.stream === "stdout" ? "log" : "error", message: event.data, ts: new Date().toISOString() })
           : undefined,
@@ -194,7 +206,7 @@ export class LinuxProvider implements SandboxProvider {
         audit: outcome.audit,
       };
     } finally {
-      await this.files.delete(file).catch(() => false);
+      if (file) await this.files.delete(file).catch(() => false);
     }
   }
 
@@ -359,6 +371,10 @@ function toSandboxerError(error: unknown): SandboxerError {
     case "JAIL_UNAVAILABLE":
       return new SandboxerError(ErrorCode.runtimeUnavailable, message, { retryAfterSeconds: 60 });
   }
+  // Other refusals by status: whatever the runtime refused is the request's problem, said as such.
+  if (e.httpStatus === 400 || e.httpStatus === 409) return new SandboxerError(ErrorCode.validationFailed, message, { errors: [{ path: "body", message }] });
+  if (e.httpStatus === 404) return new SandboxerError(ErrorCode.notFound, message);
+  if (e.httpStatus === 413) return new SandboxerError(ErrorCode.payloadTooLarge, message);
   if (e.httpStatus === 503 || e.httpStatus === undefined) {
     return new SandboxerError(
       ErrorCode.runtimeUnavailable,
