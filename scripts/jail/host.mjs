@@ -73,7 +73,7 @@ export async function startJailHost({ secret, port = 0, stateDir, rootfs }) {
       return sendJson(res, 200, {
         success: true,
         message: "pong",
-        jail: { ok: jail.ok, missing: jail.missing, rootfs: jail.rootfs ? "debootstrap" : "host-binds", cgroups: Object.keys(jail.cgroups) },
+        jail: { ok: jail.ok, missing: jail.missing, notes: jail.notes, rootfs: jail.rootfs ? "debootstrap" : "host-binds", cgroups: Object.keys(jail.cgroups), ownUids: jail.asRoot },
         timestamp: now(),
       });
     }
@@ -267,6 +267,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     rootfs: process.env.SANDBOXER_ROOTFS,
   });
   if (!host.jail.ok) process.stderr.write(`[jail] linux sandboxes unavailable: ${host.jail.missing.join("; ")}\n`);
+  for (const note of host.jail.notes) process.stderr.write(`[jail] ${note}\n`);
   process.stdout.write(`SANDBOXER_JAIL_READY ${host.url}\n`);
   const stop = async () => {
     await host.close();

@@ -56,23 +56,42 @@ export function probeJail({ stateDir, rootfs }) {
       }
     }
   }
-  const jail = { bwrap, rootfs: root, etcDir, cgroups, asRoot, ok: false, missing };
+  const jail = { bwrap, rootfs: root, etcDir, cgroups, asRoot, ok: false, missing, notes: [] };
   if (bwrap) {
-    try {
-      const probeUid = asRoot ? sandboxUid("0".repeat(16)) : undefined;
-      execFileSync(bwrap, [...namespaceArgs(), ...rootArgs(jail), "--", "/bin/true"], {
-        env: {},
-        cwd: "/",
-        stdio: ["ignore", "ignore", "pipe"],
-        timeout: 10_000,
-        ...(probeUid === undefined ? {} : { uid: probeUid, gid: probeUid }),
-      });
-    } catch (error) {
-      const stderr = String(error.stderr ?? error.message).trim();
+    // Shaped like a real command: a workspace under the state dir, owned by the uid that runs.
+    // The parent may be crossed (o+x) but not listed; each workspace is its owner's alone.
+    mkdirSync(join(stateDir, "workspaces"), { recursive: true });
+    chmodSync(join(stateDir, "workspaces"), 0o711);
+    const probeWorkspace = join(stateDir, "workspaces", "probe");
+    mkdirSync(probeWorkspace, { recursive: true, mode: 0o700 });
+    const probe = (uid) => {
+      try {
+        if (uid !== undefined) chownSync(probeWorkspace, uid, uid);
+        execFileSync(bwrap, [...namespaceArgs(), ...rootArgs(jail), "--bind", probeWorkspace, WORKSPACE, "--", "/bin/true"], {
+          env: {},
+          cwd: "/",
+          stdio: ["ignore", "ignore", "pipe"],
+          timeout: 10_000,
+          ...(uid === undefined ? {} : { uid, gid: uid }),
+        });
+        return null;
+      } catch (error) {
+        return String(error.stderr ?? error.message).trim();
+      }
+    };
+    let failure = probe(asRoot ? sandboxUid("0".repeat(16)) : undefined);
+    if (failure && asRoot && probe(process.getuid()) === null) {
+      // The state dir sits where other uids cannot reach (e.g. under /root): the jail still
+      // works, with the sandbox's uid 1000 mapped to root outside instead of its own uid.
+      jail.asRoot = false;
+      jail.notes.push(`sandboxes run without their own host uid: the state dir is not reachable by other users (${failure})`);
+      failure = null;
+    }
+    if (failure) {
       missing.push(
-        /namespace|Operation not permitted|No permutation/i.test(stderr)
-          ? `user namespaces: bwrap could not create its namespaces (${stderr}); enable them with \`sudo sysctl -w kernel.unprivileged_userns_clone=1\` (Debian) or \`sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0\` (Ubuntu 24.04)`
-          : `a working jail: bwrap failed (${stderr})`,
+        /namespace|Operation not permitted|No permutation/i.test(failure)
+          ? `user namespaces: bwrap could not create its namespaces (${failure}); enable them with \`sudo sysctl -w kernel.unprivileged_userns_clone=1\` (Debian) or \`sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0\` (Ubuntu 24.04)`
+          : `a working jail: bwrap failed (${failure})`,
       );
     }
   }

@@ -21,8 +21,6 @@ export class SandboxJail {
     this.network = network;
     this.workspaceDir = join(host.stateDir, "workspaces", key);
     this.uid = host.jail.asRoot ? sandboxUid(key) : undefined;
-    // The parent may be crossed (o+x) but not listed; each workspace is its owner's alone.
-    mkdirSync(join(host.stateDir, "workspaces"), { recursive: true, mode: 0o711 });
     mkdirSync(this.workspaceDir, { recursive: true, mode: 0o700 });
     if (this.uid !== undefined) chownSync(this.workspaceDir, this.uid, this.uid);
     this.cgroups = sandboxCgroups(host.jail, key, limits, this.uid);
