@@ -32,10 +32,20 @@ export default defineConfig({
         outboundService: upstream,
         // Other Workers bound to SandboxService (test/rpc): the tests reach them through these.
         serviceBindings: { CALLER_A: "rpc-caller-a", CALLER_B: "rpc-caller-b", CALLER_NO_TENANT: "rpc-caller-none" },
+        // No Docker here: linux sandboxes' container backend talks to a stand-in that answers
+        // the container server's routes (test/providers/linux/container-standin.mjs).
+        durableObjects: { LINUX_CONTAINER: { className: "ContainerStandIn", scriptName: "container-standin" } },
         workers: [
           rpcCaller("rpc-caller-a", { tenant: "tenant-a" }),
           rpcCaller("rpc-caller-b", { tenant: "tenant-b" }),
           rpcCaller("rpc-caller-none", undefined),
+          {
+            name: "container-standin",
+            modules: true,
+            scriptPath: "./test/providers/linux/container-standin.mjs",
+            compatibilityDate: "2026-11-01",
+            durableObjects: { STANDIN: "ContainerStandIn" },
+          },
         ],
       },
     }),
@@ -45,6 +55,6 @@ export default defineConfig({
     exclude: ["test/e2e/**"],
     // A file's first request loads the whole Worker (several MB with the reference renderer
     // and the MCP SDK) into a fresh runtime: seconds on a loaded two-core machine.
-    testTimeout: 15_000,
+    testTimeout: 20_000,
   },
 });

@@ -9,6 +9,7 @@ import { summarise, timeRuns } from "./stats.mjs";
 import { startService } from "./systems/http.mjs";
 import { childProcess, isolatedVm, nodeVm } from "./systems/node.mjs";
 import { startBenchWorker } from "./systems/workerd.mjs";
+import { bareBwrap } from "./systems/linux.mjs";
 import { build } from "esbuild";
 
 
@@ -102,6 +103,17 @@ try {
   if (ivm.available) record("compute", "isolated-vm (new isolate)", await timeRuns(N.compute, ivm.run(COMPUTE)));
   record("compute", "node:vm (new context, no isolation)", await timeRuns(N.compute, nodeVm(COMPUTE)));
 
+  // (l) linux sandboxes: create + first command, warm command, against a bare bwrap from Node.
+  const bare = bareBwrap(process.env.SANDBOXER_ROOTFS ?? join(root, ".sandboxer/rootfs"));
+  record(
+    "linux",
+    "sand-boxer HTTP: create + first `echo hi` (linux)",
+    await timeRuns(N.spawn, async () => service.command(await service.createLinux(), "echo hi")),
+  );
+  const linuxId = await service.createLinux();
+  record("linux", "sand-boxer HTTP: warm `true` (linux)", await timeRuns(N.warm, () => service.command(linuxId, "true")));
+  record("linux", "bare bwrap from Node: `echo hi`", await timeRuns(N.warm, () => bare("echo hi")));
+
   // Where a warm exec's milliseconds go: each layer timed by a request that stops there.
   const layers = {
     "proxy (supervisor /healthz)": await timeRuns(N.warm, () => service.supervisorOnly()),
@@ -191,6 +203,10 @@ function evaluateTargets() {
   target("instrumentation overhead ≤ 1.5× (compute)", `${overhead.toFixed(2)}×`, overhead <= 1.5);
   const spawn = p50("cold", "child_process (node -e)");
   target("≥ 10× faster than process-per-run (cold, HTTP)", `${(spawn / httpCold).toFixed(1)}×`, spawn / httpCold >= 10);
+  const linuxCold = p50("linux", "sand-boxer HTTP: create + first `echo hi` (linux)");
+  target("linux: create + first command over HTTP p50 ≤ 100 ms", `${linuxCold} ms`, linuxCold <= 100);
+  const linuxWarm = p50("linux", "sand-boxer HTTP: warm `true` (linux)");
+  target("linux: warm command over HTTP p50 ≤ 20 ms", `${linuxWarm} ms`, linuxWarm <= 20);
   const c64 = results.throughput?.[64]?.execsPerSecond ?? 0;
   target("≥ 500 warm execs/s at concurrency 64", `${c64}/s`, c64 >= 500);
   void w;

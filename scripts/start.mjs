@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
 import { buildWorker, LIVENESS_PATH, runtimeOptions } from "./supervisor/config.mjs";
 import { Supervisor } from "./supervisor/supervisor.mjs";
+import { launchJailHost } from "./jail/launch.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const port = Number(process.env.PORT ?? 8787);
@@ -40,10 +41,13 @@ const buildDir = join(root, ".sandboxer", `build-${process.pid}`);
 log("building the Worker…");
 const scriptPath = buildWorker(root, buildDir);
 const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
+// Linux sandboxes: the jail host, reached by the Worker with a per-start secret.
+const jail = await launchJailHost({ root, stateDir, log });
+const jailBindings = { JAIL_URL: jail.url, JAIL_SECRET: jail.secret };
 
 const supervisor = new Supervisor({
   runtimeScript: join(root, "scripts/supervisor/runtime.mjs"),
-  runtimeOptions: (runtimePort) => runtimeOptions({ root, scriptPath, stateDir, port: runtimePort }),
+  runtimeOptions: (runtimePort) => runtimeOptions({ root, scriptPath, stateDir, port: runtimePort, extraBindings: jailBindings }),
   livenessPath: LIVENESS_PATH,
   hangMs,
   maxRssMb,
@@ -73,6 +77,7 @@ async function shutdown() {
   stopping = true;
   server.close();
   await supervisor.stop();
+  await jail.stop();
   rmSync(buildDir, { recursive: true, force: true });
   process.exit(0);
 }

@@ -8,3 +8,11 @@ interface Env {
   /** Key material for signing dashboard session cookies (a Worker secret, ≥ 32 characters); without it `/dashboard` answers 503. */
   DASHBOARD_SESSION_KEY?: string;
 }
+
+// Set by the supervised local runtime (scripts/start.mjs) when it started the jail host.
+interface Env {
+  /** The local jail host serving linux sandboxes (loopback URL). */
+  JAIL_URL?: string;
+  /** The jail host's per-start secret (a Bearer token; new on every `npm start`). */
+  JAIL_SECRET?: string;
+}

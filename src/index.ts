@@ -6,5 +6,6 @@ export { RegistryDO } from "../durable-objects/registry";
 export { FilesCapability, StateCapability, ToolsCapability } from "./capabilities/entrypoints";
 export { EgressGateway } from "./egress/gateway";
 export { SandboxService } from "./rpc/service";
+export { LinuxContainer } from "./providers/linux/container";
 
 export default buildApi();

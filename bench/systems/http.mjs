@@ -56,6 +56,12 @@ export async function startService(root) {
       return out;
     },
     remove: (id) => call("DELETE", `/v1/sandboxes/${id}`),
+    createLinux: async () => (await call("POST", "/v1/sandboxes", { profile: "linux", ttlSeconds: 3600, idleTimeoutSeconds: 3600 })).id,
+    command: async (id, cmd) => {
+      const out = await call("POST", `/v1/sandboxes/${id}/commands`, { cmd });
+      if (out.exitCode !== 0) throw new Error(`command failed: ${JSON.stringify(out)}`);
+      return out;
+    },
     /** Plain GETs for the latency breakdown: supervisor only, Worker (auth, routing), Durable Object read. */
     get: (path) => call("GET", path),
     supervisorOnly: async () => (await fetch(`${url}/healthz`)).text(),

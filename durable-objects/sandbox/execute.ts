@@ -1,36 +1,49 @@
 import { ErrorCode, SandboxerError } from "../../src/errors";
 import { newExecutionId, sha256Hex } from "../../src/ids";
-import { runGuidance } from "../../src/capabilities/guidance";
-import { runSnippet, type IsolateRunRequest } from "../../src/providers/isolate";
+import type { AuditEntry } from "../../src/schemas/audit";
+import type { CodeOutputListener, CodeRun, SandboxProvider } from "../../src/providers/contract";
 import type { ExecRequest, ExecResult } from "../../src/schemas/exec";
 import type { ExecutionHistory, FinishedExecution } from "./executions";
 import type { FairQueue } from "./queue";
 import type { StoredSandbox } from "./record";
-import type { Workspace } from "./workspace";
 import { withoutPrelude } from "./host-tools";
 
 /** Executions waiting for a slot beyond this are refused with 429 rather than queued forever. */
 export const MAX_QUEUED_EXECUTIONS = 64;
 
-export type OutputListener = IsolateRunRequest["onOutput"];
+export type OutputListener = CodeOutputListener;
 
 export interface ExecutionContext {
-  loader: WorkerLoader;
+  /** Whatever runs this sandbox's code (src/providers). */
+  provider: SandboxProvider;
   history: ExecutionHistory;
   queue: FairQueue;
-  workspace: Workspace;
-  /** What the snippet's `env` holds for one execution: plain values and capability stubs. */
-  env: (executionId: string) => Record<string, unknown>;
-  /** The isolate's network: the egress gateway bound to this execution, or null (none). */
-  globalOutbound: (executionId: string) => Fetcher | null;
   /** Whether the egress gateway refused any of this execution's requests for the subRequests limit. */
   subrequestsExceeded: (executionId: string) => boolean;
+  /** Called when the run starts (after waiting its turn): a running execution is activity. */
+  onStarted: (executionId: string) => void;
+  /** Egress decisions a provider reports after the run (the linux egress proxy's). */
+  onAudit: (entries: AuditEntry[], executionId: string) => void;
   /** Called in the same turn as the history row's completion (one storage commit for both). */
   onFinished: (executionId: string) => void;
 }
 
+/** The profiles whose provider runs a language (for the 422 that names where to go). */
+const PROFILES_FOR_LANGUAGE: Record<string, string> = { js: "js", ts: "js", python: "linux", bash: "linux" };
+
+/** Refuses a language the sandbox's provider does not run, naming the profile that does. */
+export function checkLanguage(s: StoredSandbox, provider: SandboxProvider, language: CodeRun["language"]): void {
+  if (provider.capabilities.languages.includes(language)) return;
+  const profile = PROFILES_FOR_LANGUAGE[language] ?? "linux";
+  throw new SandboxerError(
+    ErrorCode.limitExceeded,
+    `Profile '${s.profile.name}' does not run language '${language}' (it runs ${provider.capabilities.languages.join(", ")}); create a sandbox with profile '${profile}' for it.`,
+    { limit: "language", language, profile },
+  );
+}
+
 /** Per-call limits may only tighten the profile's. */
-export function effectiveLimits(s: StoredSandbox, request: ExecRequest): IsolateRunRequest["limits"] {
+export function effectiveLimits(s: StoredSandbox, request: ExecRequest): CodeRun["limits"] {
   const { limits } = s.profile;
   const tighter = (asked: number | undefined, max: number, name: string) => {
     if (asked === undefined) return max;
@@ -72,8 +85,9 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
       retryAfterSeconds: 1,
     });
   }
-  const executionId = newExecutionId();
   const language = request.language ?? "js";
+  checkLanguage(s, ctx.provider, language);
+  const executionId = newExecutionId();
 
   // Recorded now, in the caller's turn: the row and the activity write share a commit.
   ctx.history.start(executionId, language, Date.now());
@@ -92,30 +106,20 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
 
   async function run(onOutput?: OutputListener): Promise<ExecResult> {
     const started = Date.now();
-    let outcome: Awaited<ReturnType<typeof runSnippet>>;
+    let outcome: Awaited<ReturnType<SandboxProvider["runCode"]>>;
     try {
-      outcome = await ctx.queue.run(() =>
-      runSnippet(ctx.loader, {
-        code: prelude + request.code,
-        language,
-        input: request.input,
-        limits,
-        env: ctx.env(executionId),
-        globalOutbound: ctx.globalOutbound(executionId),
-        guidance: runGuidance(s),
-        readModule: async (path) => {
-          const file = ctx.workspace.read(path);
-          return file ? new TextDecoder().decode(file.data) : null;
-        },
-        onOutput,
-      }),
-      );
+      outcome = await ctx.queue.run(() => {
+        ctx.onStarted(executionId);
+        return ctx.provider.runCode({ executionId, code: prelude + request.code, language, input: request.input, limits, onOutput });
+      });
     } catch (error) {
       const internal = { name: "InternalError", message: "The execution could not be run; it has been logged." };
       complete({ codeHash: await codeHash, status: "error", errorName: internal.name, durationMs: Date.now() - started, output: { result: null, stdout: "", stderr: "", error: internal } });
       throw error;
     }
-    const result: ExecResult = { ...outcome, executionId, durationMs: outcome.durationMs ?? Date.now() - started };
+    const { audit, ...rest } = outcome;
+    if (audit && audit.length > 0) ctx.onAudit(audit, executionId);
+    const result: ExecResult = { ...rest, executionId, durationMs: rest.durationMs ?? Date.now() - started };
     if (prelude) result.error = withoutPrelude(result.error, prelude.length);
     if (result.error === undefined) delete result.error;
     // The gateway refused requests past the limit (403s the code saw); the run itself failed on it.

@@ -19,7 +19,7 @@ type Row = {
   seq: number;
   id: string;
   code_hash: string;
-  language: "js" | "ts";
+  language: ExecutionSummary["language"];
   status: "running" | "ok" | "error";
   error_name: string | null;
   limit_name: string | null;
@@ -42,7 +42,7 @@ export class ExecutionHistory {
   }
 
   /** Called in the same turn as the activity write, so both land in one storage commit. */
-  start(id: string, language: "js" | "ts", now: number): void {
+  start(id: string, language: ExecutionSummary["language"], now: number): void {
     this.sql.exec("INSERT INTO executions (id, code_hash, language, status, started_at) VALUES (?, '', ?, 'running', ?)", id, language, now);
     this.sql.exec("DELETE FROM executions WHERE seq <= (SELECT MAX(seq) FROM executions) - ?", MAX_HISTORY_ROWS);
   }

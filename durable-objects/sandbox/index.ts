@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode, SandboxerError, settle, type Settled } from "../../src/errors";
+import { runGuidance } from "../../src/capabilities/guidance";
 import type { FileEntry } from "../../src/schemas/files";
 import type { PatchSandboxBody, SandboxRecord } from "../../src/schemas/sandbox";
 import { applyPatch } from "./lifecycle";
@@ -10,6 +11,9 @@ import type { AuditEntry, AuditPage } from "../../src/schemas/audit";
 import type { ExecRequest, ExecResult } from "../../src/schemas/exec";
 import type { ExecutionPage } from "../../src/schemas/executions";
 import { prepareExecution, type ExecutionContext } from "./execute";
+import { prepareCommand, startBackground, checkCommands } from "./commands";
+import { providerFor, type SandboxProvider } from "../../src/providers";
+import type { CommandRequest, CommandResult, ProcessInfo } from "../../src/schemas/commands";
 import { ExecutionHistory } from "./executions";
 import { FairQueue } from "./queue";
 import { sseStream } from "./sse";
@@ -37,6 +41,8 @@ export interface EgressGrant {
  * in flight per Durable Object; the rest wait in FIFO order.
  */
 export const MAX_CONCURRENT_EXECUTIONS = 4;
+/** How soon the alarm looks again at an idle clock that a running command holds. */
+const IDLE_RECHECK_MS = 1000;
 import type { EndReason } from "../../src/schemas/sandbox";
 
 /**
@@ -60,6 +66,11 @@ export class SandboxDO extends DurableObject<Env> {
   private readonly hostTools = new HostToolRegistry();
   /** Outbound requests and host-tool calls made so far by each running execution. */
   private readonly egressCounts = new Map<string, number>();
+  /**
+   * Commands and linux executions running now. While any runs, the idle clock does not stop
+   * the sandbox (a running command is activity); the TTL still does, and kills them.
+   */
+  private activeRuns = 0;
   /** The stored record, read once per instance; `null` means "none stored". */
   private cached: StoredSandbox | null | undefined;
 
@@ -79,6 +90,8 @@ export class SandboxDO extends DurableObject<Env> {
   async create(initial: StoredSandbox): Promise<Settled<SandboxRecord>> {
     return settle(async () => {
       if (this.load()) throw new SandboxerError(ErrorCode.internal, "Sandbox id collision.");
+      // Before anything is stored: a runtime that cannot start makes the create a 503.
+      await this.provider(initial).prepare();
       this.sql.exec("CREATE TABLE IF NOT EXISTS sandbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
       this.workspace.init();
       this.audit.init();
@@ -134,7 +147,7 @@ export class SandboxDO extends DurableObject<Env> {
   async putFile(path: string, data: ArrayBuffer): Promise<Settled<FileEntry>> {
     return settle(async () => {
       const s = this.touch(await this.running());
-      const entry = this.workspace.write(path, data, s.lastActiveAt);
+      const entry = await this.provider(s).files.write(path, data, s.lastActiveAt);
       this.syncRegistryLater(s);
       return entry;
     });
@@ -144,7 +157,7 @@ export class SandboxDO extends DurableObject<Env> {
     return settle(async () => {
       const s = this.touch(await this.running());
       this.syncRegistryLater(s);
-      const file = this.workspace.read(path);
+      const file = await this.provider(s).files.read(path);
       if (!file) throw new SandboxerError(ErrorCode.notFound, `No file '${path}' in this sandbox's workspace.`);
       return file;
     });
@@ -154,7 +167,7 @@ export class SandboxDO extends DurableObject<Env> {
     return settle(async () => {
       const s = this.touch(await this.running());
       this.syncRegistryLater(s);
-      if (!this.workspace.delete(path)) throw new SandboxerError(ErrorCode.notFound, `No file '${path}' in this sandbox's workspace.`);
+      if (!(await this.provider(s).files.delete(path))) throw new SandboxerError(ErrorCode.notFound, `No file '${path}' in this sandbox's workspace.`);
     });
   }
 
@@ -162,7 +175,7 @@ export class SandboxDO extends DurableObject<Env> {
     return settle(async () => {
       const s = this.touch(await this.running());
       this.syncRegistryLater(s);
-      return this.workspace.list(prefix);
+      return this.provider(s).files.list(prefix);
     });
   }
 
@@ -173,7 +186,7 @@ export class SandboxDO extends DurableObject<Env> {
   async peekFiles(prefix: string): Promise<Settled<FileEntry[]>> {
     return settle(async () => {
       const s = await this.current();
-      return s.state === "running" ? this.workspace.list(prefix) : [];
+      return s.state === "running" ? this.provider(s).files.list(prefix) : [];
     });
   }
 
@@ -228,6 +241,80 @@ export class SandboxDO extends DurableObject<Env> {
           return used > s.profile.limits.subRequests ? s.profile.limits.subRequests : null;
         },
       });
+    });
+  }
+
+  /** Runs a command to completion (linux profiles). Activity before, during and after. */
+  async runCommand(request: CommandRequest): Promise<Settled<CommandResult>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      const { run } = prepareCommand(this.executionContext(s), s, request);
+      return run();
+    });
+  }
+
+  /**
+   * Runs a command and streams server-sent events: `stdout`/`stderr` chunks as they are
+   * produced, then `exit` with the whole result. Refusals before it runs are HTTP errors.
+   */
+  async runCommandStream(request: CommandRequest): Promise<Settled<ReadableStream<Uint8Array>>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      const { commandId, run } = prepareCommand(this.executionContext(s), s, request);
+      const sse = sseStream();
+      const finished = (async () => {
+        try {
+          const result = await run((event) => void sse.send(event.stream, { data: event.data }));
+          await sse.send("exit", result);
+        } catch (error) {
+          const message = error instanceof SandboxerError ? error.detail : "The command could not be run; it has been logged.";
+          await sse.send("error", { commandId, name: "InternalError", message });
+        } finally {
+          await sse.close();
+        }
+      })();
+      this.ctx.waitUntil(finished);
+      return sse.stream;
+    });
+  }
+
+  /** Starts a background process and answers with its id at once. */
+  async startProcess(request: CommandRequest): Promise<Settled<ProcessInfo>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      return startBackground(this.executionContext(s), s, request);
+    });
+  }
+
+  async listProcesses(): Promise<Settled<ProcessInfo[]>> {
+    return settle(async () => {
+      const s = await this.running();
+      const ctx = this.executionContext(s);
+      checkCommands(ctx, s);
+      return ctx.provider.listProcesses();
+    });
+  }
+
+  async getProcess(pid: string): Promise<Settled<ProcessInfo>> {
+    return settle(async () => {
+      const s = await this.running();
+      const ctx = this.executionContext(s);
+      checkCommands(ctx, s);
+      const found = await ctx.provider.getProcess(pid);
+      if (!found) throw new SandboxerError(ErrorCode.notFound, `No process '${pid}' in this sandbox.`);
+      return found;
+    });
+  }
+
+  /** Kills a background process and everything it started. Activity. */
+  async killProcess(pid: string): Promise<Settled<ProcessInfo>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      const ctx = this.executionContext(s);
+      checkCommands(ctx, s);
+      const killed = await ctx.provider.killProcess(pid);
+      if (!killed) throw new SandboxerError(ErrorCode.notFound, `No process '${pid}' in this sandbox.`);
+      return killed;
     });
   }
 
@@ -316,14 +403,18 @@ export class SandboxDO extends DurableObject<Env> {
       if (!s) return;
       const now = Date.now();
       if (s.state === "running") {
-        const due = dueReason(s, now);
+        const due = this.dueNow(s, now);
         if (due) await this.stop(s, due.reason, due.at);
       } else if (now >= nextWake(s)) {
         await this.purge(s);
       }
     } finally {
       const s = this.load();
-      if (s) await this.ctx.storage.setAlarm(nextWake(s));
+      if (s) {
+        // An idle clock held by a running command is looked at again shortly, not at once.
+        const wake = nextWake(s);
+        await this.ctx.storage.setAlarm(s.state === "running" && wake <= Date.now() ? Date.now() + IDLE_RECHECK_MS : wake);
+      }
     }
   }
 
@@ -338,25 +429,58 @@ export class SandboxDO extends DurableObject<Env> {
     return prepared;
   }
 
+  /** The provider serving this sandbox (src/providers): built per call, it holds no state. */
+  private provider(s: StoredSandbox): SandboxProvider {
+    const fetchGranted = s.capabilities.some((g) => g.name === "fetch");
+    return providerFor(
+      this.env,
+      {
+        provider: s.provider ?? "isolate",
+        profile: s.profile,
+        key: this.ctx.id.toString(),
+        network: fetchGranted ? { allow: s.network.allow, profileAllow: s.profile.network.allow } : null,
+      },
+      {
+        loader: this.env.LOADER,
+        files: this.workspace.asProviderFiles(),
+        env: (executionId) => this.isolateEnv(s, executionId),
+        guidance: () => runGuidance(s),
+        // Never omitted (that would inherit our network): the gateway, or nothing at all.
+        globalOutbound: (executionId) =>
+          fetchGranted ? this.ctx.exports.EgressGateway({ props: { tenant: s.tenant, sandboxId: s.id, executionId } satisfies CapabilityProps }) : null,
+      },
+    );
+  }
+
   private executionContext(s: StoredSandbox): ExecutionContext {
+    // Isolate executions keep their old clock semantics; linux runs hold the idle clock.
+    const holdsIdle = (s.provider ?? "isolate") !== "isolate";
+    const held = new Set<string>();
     return {
-      loader: this.env.LOADER,
+      provider: this.provider(s),
       history: this.history,
       queue: this.queue,
-      workspace: this.workspace,
-      env: (executionId) => this.isolateEnv(s, executionId),
-      // Never omitted (that would inherit our network): the gateway, or nothing at all.
-      globalOutbound: (executionId) =>
-        s.capabilities.some((g) => g.name === "fetch")
-          ? this.ctx.exports.EgressGateway({ props: { tenant: s.tenant, sandboxId: s.id, executionId } satisfies CapabilityProps })
-          : null,
       subrequestsExceeded: (executionId) => (this.egressCounts.get(executionId) ?? 0) > s.profile.limits.subRequests,
+      onStarted: (executionId) => {
+        if (!holdsIdle) return;
+        held.add(executionId);
+        this.activeRuns++;
+      },
+      onAudit: (entries, executionId) => this.audit.append(entries.map((entry) => ({ ...entry, executionId }))),
       onFinished: (executionId) => {
         this.egressCounts.delete(executionId);
         this.hostTools.release(executionId);
+        if (held.delete(executionId)) this.activeRuns--;
         this.afterExecution();
       },
     };
+  }
+
+  /** Which clock has run out; the idle clock waits while a command runs (it is activity). */
+  private dueNow(s: StoredSandbox, now: number) {
+    const due = dueReason(s, now);
+    if (due?.reason === "idle_timeout" && this.activeRuns > 0) return undefined;
+    return due;
   }
 
   /**
@@ -419,7 +543,7 @@ export class SandboxDO extends DurableObject<Env> {
    */
   private async current(): Promise<StoredSandbox> {
     const s = this.require();
-    const due = dueReason(s, Date.now());
+    const due = this.dueNow(s, Date.now());
     if (!due) return s;
     return this.stop(s, due.reason, due.at);
   }
@@ -446,7 +570,17 @@ export class SandboxDO extends DurableObject<Env> {
     const stopped: StoredSandbox = { ...s, state: "stopped", endedAt: at, endReason: reason, env: {}, version: s.version + 1 };
     this.workspace.clear();
     this.state.clear();
+    // Saved first, so a request arriving while the runtime is released already gets 410 and
+    // cannot start anything new in it. Then every process is killed and the runtime released
+    // before the caller hears back. A runtime that cannot be reached must not keep the sandbox
+    // alive: the jail host kills what is left in its cgroups when it restarts, and a container
+    // is bounded by its sleepAfter.
     this.save(stopped);
+    try {
+      await this.provider(s).stop();
+    } catch (error) {
+      console.error(`sandbox ${s.id}: releasing its runtime failed`, error);
+    }
     await this.ctx.storage.setAlarm(nextWake(stopped));
     await this.syncRegistry(stopped);
     return stopped;

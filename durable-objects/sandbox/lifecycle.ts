@@ -70,6 +70,12 @@ export function planCreate(body: CreateSandboxBody, tenant: string, id: string, 
   const allow = checkNetwork(body.network?.allow ?? [], profile);
   // Egress is the `fetch` capability: granted with the rules, revocable by PATCH like any other.
   if (allow.length > 0 && !grants.some((g) => g.name === "fetch")) grants.push({ name: "fetch", options: {} });
+  if (profile.provider === "linux" && Object.keys(body.secrets ?? {}).length > 0) {
+    // The linux egress proxy sees HTTPS only as CONNECT tunnels, so it cannot swap a placeholder for a value.
+    throw new SandboxerError(ErrorCode.validationFailed, `Profile '${profile.name}' cannot inject secrets (its egress proxy cannot see inside HTTPS); use profile 'js-net' for code that needs secrets.`, {
+      errors: [{ path: "secrets", message: "not supported by linux profiles" }],
+    });
+  }
   const secrets = planSecrets(body.secrets ?? {}, allow, body.env ?? {});
 
   return {

@@ -1,5 +1,11 @@
 import type { Profile } from "../../src/schemas/profile";
-import type { CapabilityGrant, EndReason, SandboxRecord, SecretBinding } from "../../src/schemas/sandbox";
+import type { CapabilityGrant, EndReason, IsolationLevel, SandboxProviderName, SandboxRecord, SecretBinding } from "../../src/schemas/sandbox";
+
+const ISOLATION_LEVELS: Record<SandboxProviderName, IsolationLevel> = {
+  isolate: "v8-isolate",
+  "linux-jail": "linux-namespaces",
+  "cloudflare-container": "container-vm",
+};
 
 /** How long a stopped sandbox keeps answering with its end reason before it is purged. */
 export const TOMBSTONE_MS = 24 * 60 * 60 * 1000;
@@ -10,6 +16,8 @@ export interface StoredSandbox {
   tenant: string;
   /** The profile as it was at creation: later profile edits do not change a live sandbox. */
   profile: Profile;
+  /** The backend chosen at create (absent in records from before providers: isolate). */
+  provider?: SandboxProviderName;
   state: "running" | "stopped";
   createdAt: number;
   lastActiveAt: number;
@@ -60,6 +68,8 @@ export function toRecord(s: StoredSandbox): SandboxRecord {
     tenant: s.tenant,
     profile: s.profile.name,
     profileVersion: s.profile.version,
+    provider: s.provider ?? "isolate",
+    isolationLevel: ISOLATION_LEVELS[s.provider ?? "isolate"],
     state: s.state,
     createdAt: iso(s.createdAt),
     lastActiveAt: iso(s.lastActiveAt),

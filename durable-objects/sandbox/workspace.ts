@@ -1,5 +1,6 @@
 import { ErrorCode, SandboxerError } from "../../src/errors";
 import type { FileEntry } from "../../src/schemas/files";
+import type { ProviderFiles } from "../../src/providers/contract";
 
 /**
  * Durable Object SQLite caps a single value at 2 MB, so file bodies are stored in
@@ -101,6 +102,16 @@ export class Workspace {
   usage(): { used: number; count: number } {
     const row = this.sql.exec<{ used: number | null; count: number }>("SELECT SUM(size) AS used, COUNT(*) AS count FROM files").one();
     return { used: row.used ?? 0, count: row.count };
+  }
+
+  /** The workspace as a provider's files (the isolate provider's are these). */
+  asProviderFiles(): ProviderFiles {
+    return {
+      read: async (path) => this.read(path),
+      write: async (path, data, now) => this.write(path, data, now),
+      delete: async (path) => this.delete(path),
+      list: async (prefix) => this.list(prefix),
+    };
   }
 
   clear(): void {

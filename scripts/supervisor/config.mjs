@@ -48,7 +48,7 @@ function bundleModules(config, scriptPath) {
 export const LIVENESS_PATH = "/__sandboxer_liveness";
 
 /** Miniflare (v4-shaped) options for the runtime. */
-export function runtimeOptions({ root, scriptPath, stateDir, port }) {
+export function runtimeOptions({ root, scriptPath, stateDir, port, extraBindings = {} }) {
   const config = unstable_readConfig({ config: join(root, "wrangler.toml") });
   // SANDBOXER_DEV_VARS points at another vars file (tests use it for extra tenants and keys).
   const devVarsPath = process.env.SANDBOXER_DEV_VARS ?? join(root, ".dev.vars");
@@ -72,7 +72,7 @@ export function runtimeOptions({ root, scriptPath, stateDir, port }) {
         compatibilityFlags: config.compatibility_flags,
         durableObjects,
         workerLoaders,
-        bindings: { ...config.vars, ...secrets },
+        bindings: { ...config.vars, ...secrets, ...extraBindings },
       },
       {
         // The liveness probe's own worker: its own isolate, so it does not queue behind

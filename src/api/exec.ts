@@ -11,7 +11,7 @@ const execRoute = createRoute({
   operationId: "execCode",
   method: "post",
   path: "/v1/sandboxes/{id}/exec",
-  summary: "Run a JS/TS snippet in a fresh isolate",
+  summary: "Run a snippet: JS/TS in a fresh isolate, or python/bash on a linux sandbox",
   description:
     "Top-level await works; the value of the last expression statement (or of `return`) is the result. A thrown error is status \"error\" with HTTP 200. To watch output as it happens, use `POST /v1/sandboxes/{id}/exec/stream` (or send `Accept: text/event-stream` here).",
   request: {

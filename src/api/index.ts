@@ -6,6 +6,7 @@ import { requireTenant } from "./auth";
 import { mountDocs } from "./docs";
 import { inspect } from "./inspect";
 import { exec } from "./exec";
+import { commands } from "./commands";
 import { files } from "./files";
 import { openApiDocuments, rejectUnknownQueryParameters } from "./openapi";
 import { mcp } from "../mcp";
@@ -49,6 +50,7 @@ export function buildApi() {
   app.route("/", sandboxes);
   app.route("/", files);
   app.route("/", exec);
+  app.route("/", commands);
   app.route("/", inspect);
   app.route("/", profiles);
   app.route("/", secrets);

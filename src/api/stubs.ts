@@ -39,6 +39,12 @@ export type SandboxRpc = Unwrapped<
     | "invokeCapability"
     | "invokeTool"
     | "egressGrant"
+    | "runCommand"
+    | "runCommandStream"
+    | "startProcess"
+    | "listProcesses"
+    | "getProcess"
+    | "killProcess"
   >
 >;
 export type RegistryRpc = Unwrapped<

@@ -1,5 +1,6 @@
 import { planCreate } from "../../durable-objects/sandbox/lifecycle";
 import { ErrorCode, SandboxerError } from "../errors";
+import { chooseProvider } from "../providers";
 import { newSandboxId, sha256Hex } from "../ids";
 import {
   CreateSandboxBody,
@@ -40,6 +41,8 @@ export function sandboxOperations(ctx: OperationContext) {
       const body = parseInput(CreateSandboxBody, input ?? {}, "body");
       const id = newSandboxId();
       const initial = planCreate(body, ctx.tenant, id, Date.now());
+      // Chosen once, at create: the backend that serves this sandbox for its whole life.
+      initial.provider = chooseProvider(ctx.env, initial.profile);
       const bound = Object.entries(initial.secrets ?? {});
       if (bound.length > 0) {
         const missing = new Set(await registryOf(ctx).missingSecrets([...new Set(bound.map(([, b]) => b.secret))]));

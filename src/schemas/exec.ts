@@ -20,7 +20,10 @@ function nestingDepth(value: unknown, max: number): number {
 export const ExecRequest = z
   .object({
     code: z.string().min(1).openapi({ example: "1 + 2" }),
-    language: z.enum(["js", "ts"]).default("js"),
+    language: z
+      .enum(["js", "ts", "python", "bash"])
+      .default("js")
+      .describe("js/ts run in an isolate (profiles js, js-net); python/bash run through the interpreter on a linux sandbox"),
     timeoutMs: z.number().int().positive().optional().describe("Wall-clock limit; at most the profile's"),
     cpuMs: z.number().int().positive().optional().describe("CPU budget; at most the profile's"),
     input: z
@@ -36,7 +39,7 @@ export const ExecRequest = z
   .strict()
   .openapi("ExecRequest");
 
-export const LimitName = z.enum(["cpu", "wall", "memory", "subrequests", "output"]);
+export const LimitName = z.enum(["cpu", "wall", "memory", "subrequests", "output", "disk", "processes"]);
 
 export const ExecError = z
   .object({
@@ -79,6 +82,7 @@ export const ExecResult = z
     logs: z.array(LogEntry),
     error: ExecError.optional(),
     durationMs: z.number(),
+    exitCode: z.number().int().optional().describe("The interpreter's exit code (python/bash on linux)"),
     cpu: z.object({
       budgetMs: z.number(),
       usedMs: z.number().describe("CPU counted against the budget, compilation included"),
@@ -100,3 +104,4 @@ export type ExecResult = z.infer<typeof ExecResult>;
 export type ExecError = z.infer<typeof ExecError>;
 export type LogEntry = z.infer<typeof LogEntry>;
 export type OutputLine = z.infer<typeof OutputLine>;
+export type LimitName = z.infer<typeof LimitName>;

@@ -5,7 +5,7 @@ export const ExecutionSummary = z
   .object({
     executionId: z.string(),
     codeHash: z.string().describe("SHA-256 of the submitted code"),
-    language: z.enum(["js", "ts"]),
+    language: z.enum(["js", "ts", "python", "bash", "command"]).describe("`command` for the commands API"),
     status: z.enum(["running", "ok", "error"]),
     errorName: z.string().optional(),
     limit: z.string().optional().describe("Which limit stopped it, when errorName is LimitExceeded"),

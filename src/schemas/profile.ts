@@ -1,5 +1,8 @@
 import { z } from "@hono/zod-openapi";
 
+/** Which provider a profile's sandboxes run on (src/providers). */
+export const ProviderKind = z.enum(["isolate", "linux", "external"]);
+
 /** A host allow rule for egress: exact host or `*.suffix`, optional ports and methods. */
 export const NetworkRule = z
   .object({
@@ -27,6 +30,7 @@ export const ProfileLimits = z
     storageBytes: z.number().int().positive().describe("Workspace quota (all files together)"),
     fileBytes: z.number().int().positive().describe("Largest single file"),
     maxFiles: z.number().int().positive().describe("Most files in the workspace"),
+    processes: z.number().int().positive().optional().describe("Most processes at once in the sandbox (linux profiles)"),
   })
   .openapi("ProfileLimits");
 
@@ -47,7 +51,7 @@ export const Profile = z
     name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
     version: z.string().regex(/^\d+\.\d+\.\d+$/),
     description: z.string().min(1),
-    provider: z.enum(["isolate", "container", "external"]),
+    provider: ProviderKind,
     isolation_level: z.enum(["v8-isolate", "container", "microvm"]),
     persistence: z.enum(["ephemeral", "persistent", "checkpoint"]),
     network: NetworkPolicy,
@@ -64,3 +68,4 @@ export const ProfileList = z.object({ profiles: z.array(Profile) });
 export type Profile = z.infer<typeof Profile>;
 export type ProfileList = z.infer<typeof ProfileList>;
 export type NetworkRule = z.infer<typeof NetworkRule>;
+export type ProviderKind = z.infer<typeof ProviderKind>;

@@ -97,6 +97,9 @@ export const PatchSandboxBody = z
   .openapi("PatchSandbox");
 
 export const SandboxState = z.enum(["running", "stopped"]);
+/** The concrete backend serving a sandbox (a profile's provider, resolved where it runs). */
+export const SandboxProviderName = z.enum(["isolate", "linux-jail", "cloudflare-container"]);
+export const IsolationLevel = z.enum(["v8-isolate", "linux-namespaces", "container-vm"]);
 export const EndReason = z.enum(["deleted", "ttl_expired", "idle_timeout"]);
 
 export const SandboxRecord = z
@@ -105,6 +108,8 @@ export const SandboxRecord = z
     tenant: z.string(),
     profile: z.string(),
     profileVersion: z.string(),
+    provider: SandboxProviderName.describe("What runs this sandbox's code: a V8 isolate, the local Linux jail, or a Cloudflare container"),
+    isolationLevel: IsolationLevel.describe("The boundary around the code: a V8 isolate, Linux namespaces (local jail), or a container VM (Cloudflare)"),
     state: SandboxState,
     createdAt: z.string().datetime(),
     lastActiveAt: z.string().datetime(),
@@ -150,3 +155,5 @@ export type SandboxRecord = z.infer<typeof SandboxRecord>;
 export type CapabilityGrant = z.infer<typeof CapabilityGrant>;
 export type SecretBinding = z.infer<typeof SecretBinding>;
 export type EndReason = z.infer<typeof EndReason>;
+export type SandboxProviderName = z.infer<typeof SandboxProviderName>;
+export type IsolationLevel = z.infer<typeof IsolationLevel>;

@@ -23,6 +23,10 @@ describe("OpenAPI and docs", () => {
         "POST /v1/sandboxes/{id}/exec",
         "POST /v1/sandboxes/{id}/exec/stream",
         "GET /v1/sandboxes/{id}/executions",
+        "POST /v1/sandboxes/{id}/commands",
+        "GET /v1/sandboxes/{id}/processes",
+        "GET /v1/sandboxes/{id}/processes/{pid}",
+        "DELETE /v1/sandboxes/{id}/processes/{pid}",
         "GET /v1/sandboxes/{id}/audit",
         "GET /v1/sandboxes/{id}/types",
         "PUT /v1/secrets/{name}",
@@ -31,6 +35,9 @@ describe("OpenAPI and docs", () => {
       ].sort(),
     );
     expect(doc.components.schemas.Sandbox.properties).toHaveProperty("expiresAt");
+    expect(doc.components.schemas.Sandbox.properties).toHaveProperty("provider");
+    expect(doc.components.schemas.Sandbox.properties).toHaveProperty("isolationLevel");
+    expect(doc.components.schemas.CommandRequest).toBeDefined();
     expect(doc.components.schemas.Problem).toBeDefined();
   });
 

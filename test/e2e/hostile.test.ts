@@ -190,7 +190,9 @@ describe("hostile code gets the named error and the service keeps answering", ()
       ["POST", `/v1/sandboxes/${id}/exec`, "{not json", { "Content-Type": "application/json" }, 400],
       ["POST", `/v1/sandboxes/${id}/exec`, "code=1", { "Content-Type": "text/plain" }, 415],
       ["POST", `/v1/sandboxes/${id}/exec`, JSON.stringify({ code: 5 }), { "Content-Type": "application/json" }, 400],
-      ["POST", `/v1/sandboxes/${id}/exec`, JSON.stringify({ code: "1", language: "python" }), { "Content-Type": "application/json" }, 400],
+      ["POST", `/v1/sandboxes/${id}/exec`, JSON.stringify({ code: "1", language: "cobol" }), { "Content-Type": "application/json" }, 400],
+      // A language that exists on another profile: 422 naming it (issue 11).
+      ["POST", `/v1/sandboxes/${id}/exec`, JSON.stringify({ code: "1", language: "python" }), { "Content-Type": "application/json" }, 422],
       ["DELETE", "/v1/sandboxes", undefined, {}, 405],
       ["GET", "/v1/sandboxes/%E0%A4%A", undefined, {}, 404],
       ["PUT", `/v1/sandboxes/${id}/files/%00`, "x", {}, 400],
