@@ -55,8 +55,9 @@ export function outputMatches(expected: ReadmeBlock["expected"] & object, actual
     }
     return subset(JSON.parse(expected.body), value, "$");
   }
-  const want = expected.body.replace(/\n$/, "");
-  const got = actual.replace(/\n$/, "");
+  // Trailing blank lines are not shown (an event stream ends with one).
+  const want = expected.body.trimEnd();
+  const got = actual.trimEnd();
   const source = want
     .split("\n")
     .map((line) => (line === "…" ? "[\\s\\S]*?" : line.split("…").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")))
