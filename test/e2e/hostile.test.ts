@@ -84,8 +84,8 @@ describe("hostile code gets the named error and the service keeps answering", ()
     const b = await api.createSandbox();
     await api.exec(a, "Object.prototype.isAdmin = true; Array.prototype.map = () => 'pwned'; JSON.parse = () => ({})");
     const res = await api.exec(b, "[({}).isAdmin, [1].map((x) => x), JSON.parse('[2]')]");
-    expect(res.body.resultType).toBe("Array");
-    expect(res.body.result).toBe("[ undefined, [ 1 ], [ 2 ] ]");
+    expect(res.body.resultType).toBe("tagged");
+    expect(res.body.result).toEqual([{ "@type": "undefined", text: "undefined" }, [1], [2]]);
   });
 
   it("constructor walks towards the host find no eval and no host objects", async () => {
@@ -132,7 +132,7 @@ describe("hostile code gets the named error and the service keeps answering", ()
   it("fetch, connect and WebSocket without egress are refused", async () => {
     const id = await api.createSandbox();
     const fetchRes = await api.exec(id, `let r; try { await fetch("${service.url}/healthz"); r = "fetched" } catch (e) { r = "blocked: " + e.message } r`);
-    expect(fetchRes.body.result).toMatch(/^blocked: .*not permitted to access the internet/);
+    expect(fetchRes.body.result).toMatch(/^blocked: This sandbox has no network: profile 'js' gives none/);
     const connectRes = await api.exec(id, "import { connect } from 'cloudflare:sockets';\nlet r; try { const s = connect('127.0.0.1:22'); await s.opened; r = 'connected' } catch { r = 'blocked' } r");
     expect(connectRes.body.result).toBe("blocked");
     const wsRes = await api.exec(
