@@ -5,18 +5,21 @@ import { normaliseWorkspacePath, normaliseWorkspacePrefix } from "../../src/work
 import type { AuditLog } from "./audit";
 import type { StoredSandbox } from "./record";
 import type { StateStore } from "./state-store";
+import type { SubrequestCounter } from "./subrequests";
 import type { Workspace } from "./workspace";
 
 export interface CapabilityHost {
   workspace: Workspace;
   state: StateStore;
   audit: AuditLog;
+  subrequests: SubrequestCounter;
 }
 
 /**
  * Runs one capability call inside the sandbox's Durable Object. The grant is read from
  * the stored record at call time, so a revocation (PATCH) applies to the very next call,
- * even within an execution already running. Every call is audited, allowed or not.
+ * even within an execution already running. Every call counts against the profile's
+ * `subRequests` (shared with outbound requests) and is audited, allowed or not.
  */
 export function invokeCapability(host: CapabilityHost, s: StoredSandbox, call: CapabilityCall, executionId: string): unknown {
   const action = `${call.capability}.${call.method}`;
@@ -32,6 +35,14 @@ export function invokeCapability(host: CapabilityHost, s: StoredSandbox, call: C
         ...(bytes !== undefined ? { bytes } : {}),
       },
     ]);
+  const limit = s.profile.limits.subRequests;
+  if (host.subrequests.take(executionId, limit)) {
+    audit("denied", "subrequest_limit");
+    throw new SandboxerError(ErrorCode.limitExceeded, `This execution has made its ${limit} outbound requests and capability calls (the profile's subRequests limit).`, {
+      limit: "subrequests",
+      max: limit,
+    });
+  }
   const grant = s.capabilities.find((g) => g.name === call.capability);
   if (!grant) {
     audit("denied", "not granted");

@@ -15,6 +15,7 @@ import { FairQueue } from "./queue";
 import { sseStream } from "./sse";
 import { invokeCapability } from "./capabilities";
 import { StateStore } from "./state-store";
+import { SubrequestCounter } from "./subrequests";
 import { sandboxDeclarations } from "../../src/capabilities/declarations";
 import { CAPABILITIES, type CapabilityCall, type CapabilityProps } from "../../src/capabilities/definitions";
 import type { NetworkRule } from "../../src/schemas/profile";
@@ -54,8 +55,7 @@ export class SandboxDO extends DurableObject<Env> {
   private readonly history: ExecutionHistory;
   private readonly state: StateStore;
   private readonly queue = new FairQueue(MAX_CONCURRENT_EXECUTIONS);
-  /** Outbound requests made so far by each running execution. */
-  private readonly egressCounts = new Map<string, number>();
+  private readonly subrequests = new SubrequestCounter();
   /** The stored record, read once per instance; `null` means "none stored". */
   private cached: StoredSandbox | null | undefined;
 
@@ -224,7 +224,7 @@ export class SandboxDO extends DurableObject<Env> {
   async invokeCapability(call: CapabilityCall, executionId: string): Promise<Settled<unknown>> {
     return settle(async () => {
       const s = await this.running();
-      return invokeCapability({ workspace: this.workspace, state: this.state, audit: this.audit }, s, call, executionId);
+      return invokeCapability({ workspace: this.workspace, state: this.state, audit: this.audit, subrequests: this.subrequests }, s, call, executionId);
     });
   }
 
@@ -236,12 +236,10 @@ export class SandboxDO extends DurableObject<Env> {
   async egressGrant(executionId: string): Promise<Settled<EgressGrant>> {
     return settle(async () => {
       const s = await this.running();
-      // Counted here as well as by the platform: local workerd does not enforce subRequests.
-      const used = (this.egressCounts.get(executionId) ?? 0) + 1;
-      if (executionId) this.egressCounts.set(executionId, used);
+      const over = this.subrequests.take(executionId, s.profile.limits.subRequests);
       return {
         granted: s.capabilities.some((g) => g.name === "fetch"),
-        overLimit: used > s.profile.limits.subRequests ? s.profile.limits.subRequests : null,
+        overLimit: over ? s.profile.limits.subRequests : null,
         allow: s.network.allow,
         profileAllow: s.profile.network.allow,
         secrets: Object.values(s.secrets ?? {}),
@@ -307,9 +305,9 @@ export class SandboxDO extends DurableObject<Env> {
         s.capabilities.some((g) => g.name === "fetch")
           ? this.ctx.exports.EgressGateway({ props: { tenant: s.tenant, sandboxId: s.id, executionId } satisfies CapabilityProps })
           : null,
-      subrequestsExceeded: (executionId) => (this.egressCounts.get(executionId) ?? 0) > s.profile.limits.subRequests,
+      subrequestsExceeded: (executionId) => this.subrequests.exceeded(executionId, s.profile.limits.subRequests),
       onFinished: (executionId) => {
-        this.egressCounts.delete(executionId);
+        this.subrequests.forget(executionId);
         this.afterExecution();
       },
     };

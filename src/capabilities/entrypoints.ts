@@ -2,6 +2,10 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { sandboxStub } from "../api/stubs";
 import { SandboxerError } from "../errors";
 import type { CapabilityCall, CapabilityProps } from "./definitions";
+import { CallGate } from "./gate";
+
+/** Shared by every capability entrypoint instance in this isolate (one gate per execution id). */
+const gate = new CallGate();
 
 /**
  * Thin typed facades. They hold no power of their own: each call is forwarded, with the
@@ -12,7 +16,7 @@ abstract class CapabilityEntrypoint extends WorkerEntrypoint<Env, CapabilityProp
   protected call(call: CapabilityCall): Promise<unknown> {
     const { tenant, sandboxId, executionId } = this.ctx.props;
     // Errors reach the sandbox as plain Errors with a readable "code: detail" message.
-    return sandboxStub(this.env, tenant, sandboxId).invokeCapability(call, executionId).catch((error: unknown) => {
+    return gate.run(executionId, () => sandboxStub(this.env, tenant, sandboxId).invokeCapability(call, executionId)).catch((error: unknown) => {
       const known = SandboxerError.fromRpc(error);
       throw known ? new Error(`${known.code}: ${known.detail}`) : error;
     });
