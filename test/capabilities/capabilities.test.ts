@@ -167,7 +167,7 @@ describe("an audit log the audited code cannot erase", () => {
 
   it("when full, failures and reads are evicted before allowed egress and writes", async () => {
     const { id } = await createSandbox({ capabilities: [{ name: "files" }] });
-    await runInDurableObject(sandboxObject(id), (instance: any) => {
+    await runInDurableObject(sandboxObject(id) as any, (instance: any) => {
       instance.audit.append([row({ kind: "egress", action: "fetch", host: "api.example.com", detail: "first egress" }), row({ action: "files.write", detail: "first write" })]);
       // Distinct failures (different details defeat aggregation) and reads, far past the cap.
       const flood: AuditEntry[] = [];
@@ -178,7 +178,7 @@ describe("an audit log the audited code cannot erase", () => {
     const page = await (await api("GET", `/v1/sandboxes/${id}/audit?limit=1000`)).json<any>();
     expect(page.entries.slice(0, 2).map((e: any) => e.detail)).toEqual(["first egress", "first write"]);
     // The newest reads survive too: only failures made room.
-    const all = await runInDurableObject(sandboxObject(id), (instance: any) => instance.audit.page(20_000, 0).entries as any[]);
+    const all = await runInDurableObject(sandboxObject(id) as any, (instance: any) => instance.audit.page(20_000, 0).entries as any[]);
     expect(all.length).toBeLessThanOrEqual(MAX_AUDIT_ROWS);
     expect(all.filter((e) => e.detail?.startsWith("read ")).length).toBe(200);
   });
