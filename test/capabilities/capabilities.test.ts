@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { MAX_AUDIT_ROWS } from "../../durable-objects/sandbox/audit";
+import { MAX_AUDIT_ROWS, type AuditLog } from "../../durable-objects/sandbox/audit";
 import type { AuditEntry } from "../../src/schemas/audit";
 import { api, createSandbox, problemOf, sandboxObject } from "../helpers";
 
@@ -153,6 +153,11 @@ describe("capability calls count against subRequests", () => {
   });
 });
 
+/** The sandbox object's audit log, reached inside the object (a private member). */
+async function withAudit(id: string, fn: (audit: AuditLog) => unknown): Promise<unknown> {
+  return runInDurableObject(sandboxObject(id), (instance) => fn((instance as unknown as { audit: AuditLog }).audit));
+}
+
 describe("an audit log the audited code cannot erase", () => {
   const row = (over: Partial<AuditEntry>): AuditEntry => ({ ts: new Date().toISOString(), kind: "capability", action: "files.read", decision: "allowed", ...over });
 
@@ -167,18 +172,18 @@ describe("an audit log the audited code cannot erase", () => {
 
   it("when full, failures and reads are evicted before allowed egress and writes", async () => {
     const { id } = await createSandbox({ capabilities: [{ name: "files" }] });
-    await runInDurableObject(sandboxObject(id) as any, (instance: any) => {
-      instance.audit.append([row({ kind: "egress", action: "fetch", host: "api.example.com", detail: "first egress" }), row({ action: "files.write", detail: "first write" })]);
+    await withAudit(id, (audit) => {
+      audit.append([row({ kind: "egress", action: "fetch", host: "api.example.com", detail: "first egress" }), row({ action: "files.write", detail: "first write" })]);
       // Distinct failures (different details defeat aggregation) and reads, far past the cap.
       const flood: AuditEntry[] = [];
       for (let i = 0; i < MAX_AUDIT_ROWS; i++) flood.push(row({ decision: "denied", detail: `failure ${i}` }));
       for (let i = 0; i < 200; i++) flood.push(row({ detail: `read ${i}` }));
-      instance.audit.append(flood);
+      audit.append(flood);
     });
     const page = await (await api("GET", `/v1/sandboxes/${id}/audit?limit=1000`)).json<any>();
     expect(page.entries.slice(0, 2).map((e: any) => e.detail)).toEqual(["first egress", "first write"]);
     // The newest reads survive too: only failures made room.
-    const all = await runInDurableObject(sandboxObject(id) as any, (instance: any) => instance.audit.page(20_000, 0).entries as any[]);
+    const all = (await withAudit(id, (audit) => audit.page(20_000, 0).entries)) as AuditEntry[];
     expect(all.length).toBeLessThanOrEqual(MAX_AUDIT_ROWS);
     expect(all.filter((e) => e.detail?.startsWith("read ")).length).toBe(200);
   });
