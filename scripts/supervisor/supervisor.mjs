@@ -26,6 +26,9 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
  */
 const MAX_UPSTREAM_CONCURRENCY = Number(process.env.SANDBOXER_MAX_CONCURRENCY ?? 64);
 
+/** V8 flags for the runtime (see spawnRuntime). */
+export const RUNTIME_V8_FLAGS = ["--enable-experimental-regexp-engine-on-excessive-backtracks"];
+
 /** @typedef {"starting" | "ready" | "draining" | "restarting" | "stopped"} RuntimeState */
 
 export class Supervisor {
@@ -92,7 +95,15 @@ export class Supervisor {
     const child = spawn(process.execPath, [this.options.runtimeScript], {
       detached: true, // its own process group: killing the group kills workerd too
       stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, SANDBOXER_RUNTIME_OPTIONS: JSON.stringify(this.options.runtimeOptions(this.runtimePort)) },
+      env: {
+        ...process.env,
+        SANDBOXER_RUNTIME_OPTIONS: JSON.stringify(this.options.runtimeOptions(this.runtimePort)),
+        // Read by Miniflare into workerd's config (`v8Flags`): V8 switches a regexp that backtracks
+        // excessively to its linear-time engine, so a catastrophic backtracking pattern finishes
+        // instead of freezing the shared event loop. Patterns that engine cannot run
+        // (backreferences, lookbehind) still backtrack: the watchdog stays the last line.
+        MINIFLARE_WORKERD_V8_FLAGS: [process.env.MINIFLARE_WORKERD_V8_FLAGS, ...RUNTIME_V8_FLAGS].filter(Boolean).join(" "),
+      },
     });
     this.child = child;
     child.on("exit", (code, signal) => {
