@@ -4,8 +4,12 @@
 //   PORT                  port to serve on (default 8787)
 //   HOST                  address to bind (default 127.0.0.1)
 //   SANDBOXER_STATE_DIR   Durable Object state on disk (default .sandboxer/state)
-//   SANDBOXER_HANG_MS     restart the runtime when its health probe fails this long (default 2000)
+//   SANDBOXER_HANG_MS     restart the runtime when its health probe fails this long, plus one CPU
+//                         budget per execution in flight (default 1500)
 //   SANDBOXER_MAX_RSS_MB  recycle the runtime before its RSS reaches this (default 1536)
+//   SANDBOXER_EXEC_SLOTS  executions in flight to the runtime, all tenants (default 8; half per tenant)
+//   SANDBOXER_API_KEYS    overrides API_KEYS from .dev.vars (JSON {"<tenant>": ["<sha256 hex>"]})
+//   TENANT_QUOTAS         per-tenant quotas (JSON, see README) for the Worker
 //
 // Local workerd enforces no CPU or memory limits and never frees a loaded isolate, so the
 // runtime runs as a child process that the supervisor probes every 250 ms, restarts when it
@@ -16,14 +20,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import http from "node:http";
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
-import { buildWorker, LIVENESS_PATH, runtimeOptions } from "./supervisor/config.mjs";
+import { tenantResolver } from "./supervisor/admission.mjs";
+import { buildWorker, LIVENESS_PATH, maxProfileCpuMs, runtimeOptions } from "./supervisor/config.mjs";
 import { Supervisor } from "./supervisor/supervisor.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const port = Number(process.env.PORT ?? 8787);
 const host = process.env.HOST ?? "127.0.0.1";
 const stateDir = resolve(root, process.env.SANDBOXER_STATE_DIR ?? ".sandboxer/state");
-const hangMs = Number(process.env.SANDBOXER_HANG_MS ?? 2000);
+const hangMs = Number(process.env.SANDBOXER_HANG_MS ?? 1500);
 const maxRssMb = Number(process.env.SANDBOXER_MAX_RSS_MB ?? 1536);
 const log = (line) => process.stderr.write(`[sand-boxer] ${line}\n`);
 
@@ -40,12 +45,15 @@ log("building the Worker…");
 const scriptPath = buildWorker(root, buildDir);
 const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
 
+const options = (runtimePort) => runtimeOptions({ root, scriptPath, stateDir, port: runtimePort });
 const supervisor = new Supervisor({
   runtimeScript: join(root, "scripts/supervisor/runtime.mjs"),
-  runtimeOptions: (runtimePort) => runtimeOptions({ root, scriptPath, stateDir, port: runtimePort }),
+  runtimeOptions: options,
   livenessPath: LIVENESS_PATH,
   hangMs,
   maxRssMb,
+  maxCpuMs: maxProfileCpuMs(root),
+  tenantOf: tenantResolver(options(0).workers[0].bindings.API_KEYS),
   version,
   log,
 });

@@ -16,6 +16,7 @@ import { sseStream } from "./sse";
 import { invokeCapability } from "./capabilities";
 import { StateStore } from "./state-store";
 import { SubrequestCounter } from "./subrequests";
+import { orphanError, parseRestarts } from "./orphans";
 import { sandboxDeclarations } from "../../src/capabilities/declarations";
 import { CAPABILITIES, type CapabilityCall, type CapabilityProps } from "../../src/capabilities/definitions";
 import type { NetworkRule } from "../../src/schemas/profile";
@@ -340,7 +341,8 @@ export class SandboxDO extends DurableObject<Env> {
       const row = exists ? this.sql.exec<{ doc: string }>("SELECT doc FROM sandbox LIMIT 1").toArray()[0] : undefined;
       this.cached = row ? (JSON.parse(row.doc) as StoredSandbox) : null;
       // A fresh instance runs nothing yet: executions still marked running were cut off.
-      if (this.cached) this.history.failOrphans(Date.now());
+      const restarts = parseRestarts(this.env.SANDBOXER_RESTARTS);
+      if (this.cached) this.history.failOrphans(Date.now(), (startedAt) => orphanError(restarts, `${this.cached!.tenant}:${this.cached!.id}`, startedAt));
     }
     return this.cached;
   }

@@ -1,7 +1,7 @@
 // Reads the project's wrangler.toml and .dev.vars once and turns them into the options
 // of the runtime (Miniflare), pointed at a pre-built bundle so restarts never re-bundle.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { unstable_readConfig } from "wrangler";
 
@@ -27,6 +27,16 @@ export function buildWorker(root, outDir) {
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
   return join(outDir, "index.js");
+}
+
+/** The largest CPU budget any profile grants one execution: how long one may legitimately hold the loop. */
+export function maxProfileCpuMs(root) {
+  const dir = join(root, "profiles");
+  let max = 0;
+  for (const file of readdirSync(dir)) {
+    if (file.endsWith(".json")) max = Math.max(max, Number(JSON.parse(readFileSync(join(dir, file), "utf8")).limits?.cpuMs ?? 0));
+  }
+  return max || 1000;
 }
 
 /** The path the supervisor probes; routed to the liveness worker, never to the API. */
@@ -57,7 +67,12 @@ export function runtimeOptions({ root, scriptPath, stateDir, port }) {
         compatibilityFlags: config.compatibility_flags,
         durableObjects,
         workerLoaders,
-        bindings: { ...config.vars, ...secrets },
+        bindings: {
+          ...config.vars,
+          ...secrets,
+          ...(process.env.SANDBOXER_API_KEYS ? { API_KEYS: process.env.SANDBOXER_API_KEYS } : {}),
+          ...(process.env.TENANT_QUOTAS ? { TENANT_QUOTAS: process.env.TENANT_QUOTAS } : {}),
+        },
       },
       {
         // The liveness probe's own worker: its own isolate, so it does not queue behind
