@@ -63,6 +63,20 @@ export function invokeCapability(host: CapabilityHost, s: StoredSandbox, call: C
   }
 }
 
+/** For a `files.write` call: the workspace bytes it would lead to (checked against the tenant's storage quota first); else null. */
+export function projectedWriteBytes(workspace: Workspace, s: StoredSandbox, call: CapabilityCall): number | null {
+  if (call.capability !== "files" || call.method !== "write") return null;
+  const grant = s.capabilities.find((g) => g.name === "files");
+  if (!grant || grant.options?.readOnly) return null; // refused anyway, and audited as such
+  const size = typeof call.content === "string" ? new TextEncoder().encode(call.content).byteLength : call.content instanceof Uint8Array ? call.content.byteLength : null;
+  if (size === null) return null;
+  try {
+    return workspace.projectedUsage(normaliseWorkspacePath(call.path), size);
+  } catch {
+    return null; // an invalid path: the call itself fails with the reason
+  }
+}
+
 function dispatch(host: CapabilityHost, call: CapabilityCall): { value: unknown; bytes?: number; target?: string } {
   switch (call.capability) {
     case "files": {

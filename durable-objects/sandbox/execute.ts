@@ -25,6 +25,8 @@ export interface ExecutionContext {
   subrequestsExceeded: (executionId: string) => boolean;
   /** Called in the same turn as the history row's completion (one storage commit for both). */
   onFinished: (executionId: string) => void;
+  /** Takes one of the tenant's executionsInFlight slots (or throws quota_exceeded); returns its release. */
+  acquireSlot: (executionId: string, ttlMs: number) => Promise<() => void>;
 }
 
 /** Per-call limits may only tighten the profile's. */
@@ -53,7 +55,7 @@ export function effectiveLimits(s: StoredSandbox, request: ExecRequest): Isolate
  * Checks what can be refused before anything runs (limits, queue depth), so the caller
  * can still answer with an HTTP error; then `run` executes it.
  */
-export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, request: ExecRequest) {
+export async function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, request: ExecRequest) {
   const limits = effectiveLimits(s, request);
   const codeBytes = new TextEncoder().encode(request.code).length;
   if (codeBytes > limits.codeBytes) {
@@ -69,12 +71,22 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
   }
   const executionId = newExecutionId();
   const language = request.language ?? "js";
+  // Held while queued and running; it expires by itself well after the wall-clock limit.
+  const releaseSlot = await ctx.acquireSlot(executionId, 2 * limits.wallMs + 60_000);
 
   // Recorded now, in the caller's turn: the row and the activity write share a commit.
   ctx.history.start(executionId, language, Date.now());
   const codeHash = sha256Hex(request.code);
 
   async function run(onOutput?: OutputListener): Promise<ExecResult> {
+    try {
+      return await runAndRecord(onOutput);
+    } finally {
+      releaseSlot();
+    }
+  }
+
+  async function runAndRecord(onOutput?: OutputListener): Promise<ExecResult> {
     const started = Date.now();
     let outcome: Awaited<ReturnType<typeof runSnippet>>;
     try {

@@ -13,7 +13,8 @@ import { prepareExecution, type ExecutionContext } from "./execute";
 import { ExecutionHistory } from "./executions";
 import { FairQueue } from "./queue";
 import { sseStream } from "./sse";
-import { invokeCapability } from "./capabilities";
+import { invokeCapability, projectedWriteBytes } from "./capabilities";
+import { acquireExecutionSlot, reserveStorage } from "../registry/admit";
 import { StateStore } from "./state-store";
 import { SubrequestCounter } from "./subrequests";
 import { orphanError, parseRestarts } from "./orphans";
@@ -131,6 +132,7 @@ export class SandboxDO extends DurableObject<Env> {
   async putFile(path: string, data: ArrayBuffer): Promise<Settled<FileEntry>> {
     return settle(async () => {
       const s = this.touch(await this.running());
+      await reserveStorage(this.env, s.tenant, s.id, this.workspace.projectedUsage(path, data.byteLength));
       const entry = this.workspace.write(path, data, s.lastActiveAt);
       this.syncRegistryLater(s);
       return entry;
@@ -167,7 +169,7 @@ export class SandboxDO extends DurableObject<Env> {
   async exec(request: ExecRequest): Promise<Settled<ExecResult>> {
     return settle(async () => {
       const s = this.touch(await this.running());
-      const { run } = prepareExecution(this.executionContext(s), s, request);
+      const { run } = await prepareExecution(this.executionContext(s), s, request);
       return run();
     });
   }
@@ -180,7 +182,7 @@ export class SandboxDO extends DurableObject<Env> {
   async execStream(request: ExecRequest): Promise<Settled<ReadableStream<Uint8Array>>> {
     return settle(async () => {
       const s = this.touch(await this.running());
-      const { executionId, run } = prepareExecution(this.executionContext(s), s, request);
+      const { executionId, run } = await prepareExecution(this.executionContext(s), s, request);
       const sse = sseStream();
       const finished = (async () => {
         try {
@@ -225,6 +227,8 @@ export class SandboxDO extends DurableObject<Env> {
   async invokeCapability(call: CapabilityCall, executionId: string): Promise<Settled<unknown>> {
     return settle(async () => {
       const s = await this.running();
+      const projected = projectedWriteBytes(this.workspace, s, call);
+      if (projected !== null) await reserveStorage(this.env, s.tenant, s.id, projected);
       return invokeCapability({ workspace: this.workspace, state: this.state, audit: this.audit, subrequests: this.subrequests }, s, call, executionId);
     });
   }
@@ -307,6 +311,7 @@ export class SandboxDO extends DurableObject<Env> {
           ? this.ctx.exports.EgressGateway({ props: { tenant: s.tenant, sandboxId: s.id, executionId } satisfies CapabilityProps })
           : null,
       subrequestsExceeded: (executionId) => this.subrequests.exceeded(executionId, s.profile.limits.subRequests),
+      acquireSlot: (executionId, ttlMs) => acquireExecutionSlot(this.env, s.tenant, executionId, ttlMs),
       onFinished: (executionId) => {
         this.subrequests.forget(executionId);
         this.afterExecution();

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { admitSandbox } from "../../durable-objects/registry/admit";
 import { planCreate } from "../../durable-objects/sandbox/lifecycle";
 import { ErrorCode, SandboxerError } from "../errors";
 import { newSandboxId, sha256Hex } from "../ids";
@@ -62,6 +63,7 @@ sandboxes.openapi(createSandbox, async (c) => {
   }
   let record: SandboxRecord;
   try {
+    await admitSandbox(c.env, tenant, id);
     record = await sandboxStub(c.env, tenant, id).create(initial);
   } catch (error) {
     if (key) await registryStub(c.env, tenant).releaseIdempotencyKey(key, id);

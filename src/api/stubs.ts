@@ -50,6 +50,10 @@ export type RegistryRpc = Unwrapped<
     | "deleteSecret"
     | "missingSecrets"
     | "sealedSecret"
+    | "admitSandbox"
+    | "acquireExecution"
+    | "releaseExecution"
+    | "reserveStorage"
   >
 >;
 
