@@ -150,7 +150,7 @@ describe("capability calls count against subRequests", () => {
     expect(page.entries.filter((e: any) => e.decision === "allowed")).toHaveLength(50);
     expect(refused).toHaveLength(1);
     expect(refused[0].count ?? 1).toBeLessThan(100);
-  });
+  }, 30_000);
 });
 
 /** The sandbox object's audit log, reached inside the object (a private member). */
