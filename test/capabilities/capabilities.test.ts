@@ -134,7 +134,7 @@ describe("capability calls count against subRequests", () => {
     expect((await exec(id, `(await env.state.get("k")) ?? "fresh"`)).result).toBe("fresh");
   });
 
-  it("a burst of 3,000 calls in Promise.allSettled ends promptly on a limit: 50 calls reach the sandbox and the refusals are one audit row", async () => {
+  it("a burst of 3,000 calls in Promise.allSettled ends promptly on a limit: at most 50 calls do work and the refusals are one audit row", async () => {
     const { id } = await createSandbox({ capabilities: [{ name: "state" }] });
     const started = Date.now();
     const res = await api("POST", `/v1/sandboxes/${id}/exec`, {
@@ -145,11 +145,13 @@ describe("capability calls count against subRequests", () => {
     expect(out.error).toMatchObject({ name: "LimitExceeded", limit: expect.stringMatching(/^(subrequests|cpu)$/) });
     expect(Date.now() - started).toBeLessThan(10_000);
     const page = await (await api("GET", `/v1/sandboxes/${id}/audit?limit=1000`)).json<any>();
-    // 50 allowed reads, then the refusals: aggregated into one row, and far fewer than 2,950 reached the object.
+    // At most 50 calls did any work (fewer if the budget ran out first); the refusals are at most one
+    // aggregated row; and few of the other 2,950 even reached the object.
+    expect(page.entries.filter((e: any) => e.decision === "allowed").length).toBeLessThanOrEqual(50);
     const refused = page.entries.filter((e: any) => e.detail === "subrequest_limit");
-    expect(page.entries.filter((e: any) => e.decision === "allowed")).toHaveLength(50);
-    expect(refused).toHaveLength(1);
-    expect(refused[0].count ?? 1).toBeLessThan(100);
+    expect(refused.length).toBeLessThanOrEqual(1);
+    expect(refused[0]?.count ?? 1).toBeLessThan(100);
+    expect(page.entries.length).toBeLessThanOrEqual(51);
   }, 30_000);
 });
 
