@@ -8,7 +8,7 @@ import http from "node:http";
 import { createServer } from "node:net";
 import { Admission } from "./admission.mjs";
 import { hangCulprits, RestartLedger, treeStopped } from "./blame.mjs";
-import { LogLimiter } from "./logs.mjs";
+import { LOG_BUDGET_BYTES, LogLimiter } from "./logs.mjs";
 
 /** Probe often: detection time of a frozen runtime is the hang threshold plus up to one interval. */
 const PROBE_INTERVAL_MS = 100;
@@ -70,6 +70,7 @@ export class Supervisor {
     this.agent = new http.Agent({ keepAlive: false });
     this.probeTimer = undefined;
     this.probing = false;
+    this.probeSentAt = 0;
     this.restarting = undefined;
     this.admission = new Admission({
       execSlots: EXEC_SLOTS,
@@ -80,7 +81,9 @@ export class Supervisor {
     /** Executions admitted since the runtime last answered: the CPU the silence may legitimately take. */
     this.execLoadSinceHealthy = 0;
     this.ledger = new RestartLedger();
-    this.runtimeLog = new LogLimiter((text) => process.stderr.write(text));
+    this.runtimeLog = new LogLimiter((text) => process.stderr.write(text), {
+      budgetBytes: Number(process.env.SANDBOXER_LOG_BUDGET_BYTES ?? LOG_BUDGET_BYTES),
+    });
   }
 
   /** Marks the runtime as having answered just now. */
@@ -241,7 +244,9 @@ export class Supervisor {
     if (silentMs > thresholdMs) {
       // A runtime stopped by a signal is not running anyone's code: nobody is to blame.
       const stopped = treeStopped(this.child.pid);
-      const culprits = hangCulprits(this.admission.runningSince(this.lastHealthyAt), stopped);
+      // Requests reach workerd in order, so one sent after the probe that never got an answer
+      // was queued behind the freeze and never ran: only executions started before can be to blame.
+      const culprits = hangCulprits(this.admission.runningSince(this.probing ? this.probeSentAt : this.lastHealthyAt), stopped);
       void this.restart(stopped ? "stopped" : "hang", `no answer to the health probe for ${silentMs} ms (threshold ${thresholdMs} ms)`, { culprits });
       return;
     }
@@ -252,6 +257,7 @@ export class Supervisor {
     }
     if (this.probing) return;
     this.probing = true;
+    this.probeSentAt = Date.now();
     const probe = http.get(
       { host: "127.0.0.1", port: this.runtimePort, path: this.options.livenessPath, agent: this.agent, timeout: PROBE_TIMEOUT_MS },
       (res) => {
