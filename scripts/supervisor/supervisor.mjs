@@ -89,6 +89,7 @@ export class Supervisor {
   /** Marks the runtime as having answered just now. */
   healthy() {
     this.lastHealthyAt = Date.now();
+    this.probeSentAt = 0;
     this.execLoadSinceHealthy = this.admission.execsInFlight;
   }
 
@@ -246,7 +247,7 @@ export class Supervisor {
       const stopped = treeStopped(this.child.pid);
       // Requests reach workerd in order, so one sent after the probe that never got an answer
       // was queued behind the freeze and never ran: only executions started before can be to blame.
-      const culprits = hangCulprits(this.admission.runningSince(this.probing ? this.probeSentAt : this.lastHealthyAt), stopped);
+      const culprits = hangCulprits(this.admission.runningSince(this.probeSentAt || this.lastHealthyAt), stopped);
       void this.restart(stopped ? "stopped" : "hang", `no answer to the health probe for ${silentMs} ms (threshold ${thresholdMs} ms)`, { culprits });
       return;
     }
@@ -257,7 +258,8 @@ export class Supervisor {
     }
     if (this.probing) return;
     this.probing = true;
-    this.probeSentAt = Date.now();
+    // The first probe sent since the last answer (a timed-out probe is replaced by a later one).
+    this.probeSentAt ||= Date.now();
     const probe = http.get(
       { host: "127.0.0.1", port: this.runtimePort, path: this.options.livenessPath, agent: this.agent, timeout: PROBE_TIMEOUT_MS },
       (res) => {

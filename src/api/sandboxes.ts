@@ -30,6 +30,7 @@ const createSandbox = createRoute({
     200: json(SandboxRecord, "Replayed: the sandbox this Idempotency-Key created"),
     ...COMMON_ERRORS,
     422: problem("A profile limit exceeded, or an Idempotency-Key reused with a different body"),
+    429: problem("The tenant's sandboxesAlive quota is reached (`quota_exceeded`, with Retry-After)"),
   },
 });
 
