@@ -2,13 +2,13 @@
 // runtime's event loop, resident memory), restarts it when it hangs, grows too big or
 // crashes, and fronts it with a proxy that answers 503 runtime_unavailable (never a
 // dropped connection, never a hang) while there is no healthy runtime.
-import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import http from "node:http";
 import { createServer } from "node:net";
-import { Admission } from "./admission.mjs";
+import { Admission, execTarget } from "./admission.mjs";
 import { hangCulprits, RestartLedger, treeStopped } from "./blame.mjs";
 import { LOG_BUDGET_BYTES, LogLimiter } from "./logs.mjs";
+import { RuntimeProcess } from "./standby.mjs";
 
 /** Probe often: detection time of a frozen runtime is the hang threshold plus up to one interval. */
 const PROBE_INTERVAL_MS = 100;
@@ -111,6 +111,8 @@ export class Supervisor {
   async stop() {
     clearInterval(this.probeTimer);
     this.state = "stopped";
+    this.standby?.kill();
+    this.standby = undefined;
     await this.killRuntime();
     this.agent.destroy();
   }
@@ -141,19 +143,10 @@ export class Supervisor {
     const options = this.options.runtimeOptions(this.runtimePort);
     // What the sandboxes need to record executions cut off by earlier restarts (blame.mjs).
     options.workers[0].bindings = { ...options.workers[0].bindings, SANDBOXER_RESTARTS: this.ledger.toJSON() };
-    const child = spawn(process.execPath, [this.options.runtimeScript], {
-      detached: true, // its own process group: killing the group kills workerd too
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        SANDBOXER_RUNTIME_OPTIONS: JSON.stringify(options),
-        // Read by Miniflare into workerd's config (`v8Flags`): V8 switches a regexp that backtracks
-        // excessively to its linear-time engine, so a catastrophic backtracking pattern finishes
-        // instead of freezing the shared event loop. Patterns that engine cannot run
-        // (backreferences, lookbehind) still backtrack: the watchdog stays the last line.
-        MINIFLARE_WORKERD_V8_FLAGS: [process.env.MINIFLARE_WORKERD_V8_FLAGS, ...RUNTIME_V8_FLAGS].filter(Boolean).join(" "),
-      },
-    });
+    let proc = this.standby;
+    this.standby = undefined;
+    if (!proc || proc.exited) proc = this.newRuntimeProcess();
+    const child = proc.child;
     this.child = child;
     child.on("exit", (code, signal) => {
       if (this.child !== child) return;
@@ -162,26 +155,28 @@ export class Supervisor {
         void this.restart("crash", `runtime exited (${signal ?? `code ${code}`})`);
       }
     });
-    await new Promise((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new Error("runtime did not start in time")), START_TIMEOUT_MS);
-      let buffered = "";
-      child.stdout.on("data", (chunk) => {
-        if (buffered === null) return this.runtimeLog.push(chunk);
-        buffered += chunk;
-        if (buffered.includes("SANDBOXER_RUNTIME_READY")) {
-          buffered = null;
-          clearTimeout(timeout);
-          resolve(undefined);
-        }
-      });
-      child.stderr.on("data", (chunk) => this.runtimeLog.push(chunk));
-      child.on("exit", () => {
-        clearTimeout(timeout);
-        reject(new Error("runtime exited while starting"));
-      });
-    });
+    await proc.waitFor("STANDBY", START_TIMEOUT_MS);
+    proc.start(options);
+    await proc.waitFor("READY", START_TIMEOUT_MS);
     this.healthy();
     this.state = "ready";
+    // The next restart's runtime, loaded now while nothing waits for it.
+    this.standby = this.newRuntimeProcess();
+  }
+
+  newRuntimeProcess() {
+    return new RuntimeProcess(
+      this.options.runtimeScript,
+      {
+        ...process.env,
+        // Read by Miniflare into workerd's config (`v8Flags`): V8 switches a regexp that backtracks
+        // excessively to its linear-time engine, so a catastrophic backtracking pattern finishes
+        // instead of freezing the shared event loop. Patterns that engine cannot run
+        // (backreferences, lookbehind) still backtrack: the watchdog stays the last line.
+        MINIFLARE_WORKERD_V8_FLAGS: [process.env.MINIFLARE_WORKERD_V8_FLAGS, ...RUNTIME_V8_FLAGS].filter(Boolean).join(" "),
+      },
+      (chunk) => this.runtimeLog.push(chunk),
+    );
   }
 
   async killRuntime() {
@@ -322,6 +317,8 @@ export class Supervisor {
       return unavailable(res, `The runtime is ${this.state}; retry shortly.`, this.retryAfterSeconds());
     }
     res.on("close", release);
+    // It may hold the loop for its CPU budget before the runtime next answers (hangThresholdMs).
+    if (attempt === 0 && execTarget(req.method, req.url) !== null) this.execLoadSinceHealthy++;
     this.inFlight++;
     let finished = false;
     const done = () => {
