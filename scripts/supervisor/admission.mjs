@@ -136,7 +136,7 @@ export class Admission {
     this.window = new FairPool(limits.windowSlots, limits.windowSlotsPerTenant);
     /** @type {Map<string, number>} "tenant:sandbox" → executions waiting or in flight */
     this.pendingBySandbox = new Map();
-    /** @type {Map<string, { tenant: string, sandboxId: string, startedAt: number }>} executions in flight, by request */
+    /** @type {Map<number, { tenant: string, sandboxId: string }>} executions in flight, by request */
     this.running = new Map();
     this.nextId = 1;
   }
@@ -189,7 +189,7 @@ export class Admission {
       };
       const id = this.nextId++;
       wrapped = (release) => {
-        this.running.set(id, { tenant: request.tenant, sandboxId, startedAt: Date.now() });
+        this.running.set(id, { tenant: request.tenant, sandboxId });
         start(() => {
           this.running.delete(id);
           finish();
@@ -207,8 +207,8 @@ export class Admission {
     return undefined;
   }
 
-  /** Executions in flight that had started by `since` (candidates for having frozen the runtime). */
-  runningSince(since) {
-    return [...this.running.values()].filter((r) => r.startedAt <= since);
+  /** Executions in flight to the runtime (the candidates when it freezes). */
+  inFlightExecutions() {
+    return [...this.running.values()];
   }
 }

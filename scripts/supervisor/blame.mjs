@@ -29,8 +29,8 @@ export class RestartLedger {
 
 /**
  * The culprit of a hang, when it can be known: the runtime burning CPU (not stopped by a
- * signal) and exactly one sandbox with an execution that was already running when the runtime
- * last answered. Anything else (several candidates, a stopped process, none) blames no one.
+ * signal) and exactly one sandbox with executions in flight. Anything else (several
+ * candidates, a one-shot execution among them, a stopped process, none) blames no one.
  * @param {{ tenant: string, sandboxId: string }[]} candidates
  */
 export function hangCulprits(candidates, stopped) {

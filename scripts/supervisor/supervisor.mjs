@@ -70,7 +70,6 @@ export class Supervisor {
     this.agent = new http.Agent({ keepAlive: false });
     this.probeTimer = undefined;
     this.probing = false;
-    this.probeSentAt = 0;
     this.restarting = undefined;
     this.admission = new Admission({
       execSlots: EXEC_SLOTS,
@@ -89,7 +88,6 @@ export class Supervisor {
   /** Marks the runtime as having answered just now. */
   healthy() {
     this.lastHealthyAt = Date.now();
-    this.probeSentAt = 0;
     this.execLoadSinceHealthy = this.admission.execsInFlight;
   }
 
@@ -240,9 +238,9 @@ export class Supervisor {
     if (silentMs > thresholdMs) {
       // A runtime stopped by a signal is not running anyone's code: nobody is to blame.
       const stopped = treeStopped(this.child.pid);
-      // Requests reach workerd in order, so one sent after the probe that never got an answer
-      // was queued behind the freeze and never ran: only executions started before can be to blame.
-      const culprits = hangCulprits(this.admission.runningSince(this.probeSentAt || this.lastHealthyAt), stopped);
+      // Any execution in flight may be the one that froze the loop (even one sent after the last
+      // answer can have started before the freeze): a culprit is named only when there is one.
+      const culprits = hangCulprits(this.admission.inFlightExecutions(), stopped);
       void this.restart(stopped ? "stopped" : "hang", `no answer to the health probe for ${silentMs} ms (threshold ${thresholdMs} ms)`, { culprits });
       return;
     }
@@ -253,8 +251,6 @@ export class Supervisor {
     }
     if (this.probing) return;
     this.probing = true;
-    // The first probe sent since the last answer (a timed-out probe is replaced by a later one).
-    this.probeSentAt ||= Date.now();
     const probe = http.get(
       { host: "127.0.0.1", port: this.runtimePort, path: this.options.livenessPath, agent: this.agent, timeout: PROBE_TIMEOUT_MS },
       (res) => {
