@@ -216,6 +216,33 @@ describe("restarts: blame, retries and recovery", () => {
   }, 120_000);
 });
 
+describe("what a sandbox's own code cannot undo", () => {
+  it("11,000 cheap failing capability calls do not push the earlier allowed write out of the audit log", async () => {
+    const id = await a.createSandbox({ capabilities: [{ name: "files" }] });
+    const first = await a.exec(id, `await env.files.write("evidence.txt", "kept"); 1`);
+    expect(first.body.status).toBe("ok");
+    // 50 failing reads per execution (the subRequests limit), 220 executions, 4 at a time.
+    const flood = `for (let i = 0; i < 50; i++) { try { await env.files.read("missing-" + i) } catch {} } 1`;
+    for (let round = 0; round < 55; round++) {
+      const results = await Promise.all(Array.from({ length: 4 }, () => a.exec(id, flood)));
+      for (const res of results) expect(res.status).toBe(200);
+    }
+    const page = await a.call("GET", `/v1/sandboxes/${id}/audit?limit=1000`);
+    expect(page.body.entries[0]).toMatchObject({ kind: "capability", action: "files.write", decision: "allowed", detail: "evidence.txt" });
+    const failures = page.body.entries.filter((e: any) => e.detail === "failed: not_found");
+    // One row per execution, each counting its 50 identical failures.
+    expect(failures.reduce((sum: number, e: any) => sum + (e.count ?? 1), 0)).toBe(11_000);
+    expect(page.body.entries.length).toBeLessThan(300);
+  }, 180_000);
+
+  it("a secret value outside printable ASCII is refused at PUT /v1/secrets with a 400 saying why", async () => {
+    const res = await a.call("PUT", "/v1/secrets/odd", { value: "has space" });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]).toMatchObject({ path: "body.value" });
+    expect(res.body.errors[0].message).toMatch(/printable ASCII/);
+  });
+});
+
 /** PIDs of every process below `pid` (the runtime's node process and its workerd). */
 function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
