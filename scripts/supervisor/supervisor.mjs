@@ -337,15 +337,37 @@ export class Supervisor {
         // A response is proof of life as good as the probe's: under heavy load the probe
         // may queue behind real work, but a frozen runtime answers nothing at all.
         this.healthy();
-        res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
-        res.flushHeaders();
-        upstreamRes.pipe(res);
-        upstreamRes.on("error", () => res.destroy());
-        upstreamRes.on("aborted", () => res.destroy());
+        // The status line is passed on with the first body bytes, not before: workerd may write
+        // the head of a response and freeze before its body, and a client that already got a
+        // 200 can only be cut off, whereas one that got nothing yet still gets a clean 503.
+        // Event streams start at once (their body comes when there is something to say).
+        const head = () => {
+          if (!res.headersSent) res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
+        };
+        if (String(upstreamRes.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+          head();
+          res.flushHeaders();
+        }
+        upstreamRes.on("data", (chunk) => {
+          head();
+          if (!res.write(chunk)) {
+            upstreamRes.pause();
+            res.once("drain", () => upstreamRes.resume());
+          }
+        });
+        upstreamRes.on("end", () => {
+          head();
+          res.end();
+        });
+        upstreamRes.on("error", () => cutOff());
+        upstreamRes.on("aborted", () => cutOff());
       },
     );
-    upstream.on("error", () => {
-      // The runtime went away under this request (killed, crashed, recycled).
+    // The runtime went away under this request (killed, crashed, recycled): answer once.
+    let failed = false;
+    const cutOff = () => {
+      if (failed || res.writableEnded) return;
+      failed = true;
       if (res.headersSent) return res.destroy();
       if (attempt === 0 && retryable(req)) {
         // Nothing this request did can be harmed by doing it again: send it once more to the
@@ -357,7 +379,8 @@ export class Supervisor {
         });
       }
       unavailable(res, "The runtime was restarted while handling this request; retry it.", this.retryAfterSeconds());
-    });
+    };
+    upstream.on("error", cutOff);
     req.on("aborted", () => upstream.destroy());
     if (attempt === 0) {
       req.pipe(upstream);
