@@ -16,6 +16,8 @@ const PROBE_TIMEOUT_MS = 1000;
 /** Idempotent requests cut off by a restart are sent again once, after the restart, if it ends within this. */
 const RETRY_WAIT_MS = 15_000;
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
+/** Response bytes held back until the response is complete (see forward); larger ones stream. */
+const RESPONSE_HOLD_BYTES = 1024 * 1024;
 const START_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 5000;
 /** Recycle when RSS reaches this share of the ceiling, so it is never passed. */
@@ -337,20 +339,29 @@ export class Supervisor {
         // A response is proof of life as good as the probe's: under heavy load the probe
         // may queue behind real work, but a frozen runtime answers nothing at all.
         this.healthy();
-        // The status line is passed on with the first body bytes, not before: workerd may write
-        // the head of a response and freeze before its body, and a client that already got a
-        // 200 can only be cut off, whereas one that got nothing yet still gets a clean 503.
-        // Event streams start at once (their body comes when there is something to say).
+        // A response is held back until it is complete (or past RESPONSE_HOLD_BYTES): workerd
+        // may write part of a response and freeze before the rest, and a client that already
+        // got a 200 can only be cut off, whereas one that got nothing yet still gets a clean 503
+        // (or its retry). Event streams start at once (their body comes when there is news).
+        let held = [];
+        let heldBytes = 0;
         const head = () => {
-          if (!res.headersSent) res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
+          if (res.headersSent) return;
+          res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
+          for (const chunk of held) res.write(chunk);
+          held = null;
         };
         if (String(upstreamRes.headers["content-type"] ?? "").startsWith("text/event-stream")) {
           head();
           res.flushHeaders();
         }
         upstreamRes.on("data", (chunk) => {
-          head();
-          if (!res.write(chunk)) {
+          if (held) {
+            held.push(chunk);
+            heldBytes += chunk.length;
+            if (heldBytes <= RESPONSE_HOLD_BYTES) return;
+            head();
+          } else if (!res.write(chunk)) {
             upstreamRes.pause();
             res.once("drain", () => upstreamRes.resume());
           }
