@@ -7,7 +7,8 @@
 // loop to protect: each Durable Object and isolate is scheduled by the platform, and the
 // per-tenant quotas in the Worker (durable-objects/registry/quotas.ts) apply there as here.
 //
-// Two pools, each with one FIFO queue per tenant, served round-robin across tenants:
+// Two pools, each with one FIFO queue per tenant; a freed slot goes to the waiting tenant with
+// the fewest requests running (round-robin among equals):
 // - executions (anything that runs sandbox code): at most `execSlots` in flight to the
 //   runtime, at most `execSlotsPerTenant` of them for one tenant, so another tenant always
 //   finds a slot free. An execution holds its slot while it waits on a timer or the network,
@@ -58,7 +59,7 @@ export function execTarget(method, url) {
   return match ? (match[1] ?? "") : null;
 }
 
-/** One pool of slots with per-tenant FIFO queues served round-robin. */
+/** One pool of slots with per-tenant FIFO queues, served fewest-running-first, then round-robin. */
 class FairPool {
   constructor(slots, perTenant) {
     this.slots = slots;
@@ -100,20 +101,23 @@ class FairPool {
     });
   }
 
-  /** Fills free slots round-robin: the first tenant in line that may start goes, then moves to the back. */
+  /**
+   * Fills free slots: the waiting tenant with the fewest requests running goes first (ties in
+   * round-robin order), then moves to the back of the round.
+   */
   dispatch() {
-    let progressed = true;
-    while (this.active < this.slots && progressed) {
-      progressed = false;
-      for (const [tenant, queue] of this.queues) {
+    while (this.active < this.slots) {
+      let next;
+      for (const tenant of this.queues.keys()) {
         if (!this.canStart(tenant)) continue;
-        const start = queue.shift();
-        this.queues.delete(tenant);
-        if (queue.length > 0) this.queues.set(tenant, queue); // to the back of the round
-        this.begin(tenant, start);
-        progressed = true;
-        break;
+        if (next === undefined || (this.activeByTenant.get(tenant) ?? 0) < (this.activeByTenant.get(next) ?? 0)) next = tenant;
       }
+      if (next === undefined) return;
+      const queue = this.queues.get(next);
+      const start = queue.shift();
+      this.queues.delete(next);
+      if (queue.length > 0) this.queues.set(next, queue); // to the back of the round
+      this.begin(next, start);
     }
   }
 
