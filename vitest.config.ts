@@ -6,7 +6,9 @@ import { upstream } from "./test/upstream.ts";
 const sha256 = (key: string) => createHash("sha256").update(key).digest("hex");
 
 /** Test tenants: `tenant-a` and `tenant-b`, each with its own key (see test/helpers.ts). */
-const API_KEYS = JSON.stringify({ "tenant-a": [sha256("test-key-a")], "tenant-b": [sha256("test-key-b")] });
+const API_KEYS = JSON.stringify({ "tenant-a": [sha256("test-key-a")], "tenant-b": [sha256("test-key-b")], "tenant-q": [sha256("test-key-q")] });
+/** `tenant-q` has small quotas, for test/api/quotas.test.ts; the others get the defaults. */
+const TENANT_QUOTAS = JSON.stringify({ tenants: { "tenant-q": { sandboxesAlive: 3, executionsInFlight: 2, storageBytes: 1000 } } });
 
 /** The Worker under test, as auxiliary Workers' service bindings name it (the plugin's runner). */
 const WORKER_UNDER_TEST = "vitest-plugin-runner-";
@@ -27,7 +29,7 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { API_KEYS, SECRETS_KEY: "test-secrets-key-0123456789abcdef", DASHBOARD_SESSION_KEY: "test-dashboard-session-key-0123456789abcdef" },
+        bindings: { API_KEYS, TENANT_QUOTAS, SECRETS_KEY: "test-secrets-key-0123456789abcdef", DASHBOARD_SESSION_KEY: "test-dashboard-session-key-0123456789abcdef" },
         // The network: a fake upstream that follows the real fetch API (test/upstream.ts).
         outboundService: upstream,
         // Other Workers bound to SandboxService (test/rpc): the tests reach them through these.

@@ -4,9 +4,13 @@
 //   PORT                  port to serve on (default 8787)
 //   HOST                  address to bind (default 127.0.0.1)
 //   SANDBOXER_STATE_DIR   Durable Object state on disk (default .sandboxer/state)
-//   SANDBOXER_HANG_MS     restart the runtime when its health probe fails this long (default 2000)
+//   SANDBOXER_HANG_MS     restart the runtime when its health probe fails this long, plus one CPU
+//                         budget per execution in flight (default 1500)
 //   SANDBOXER_MAX_RSS_MB  recycle the runtime before its RSS reaches this (default 1536)
 //   SANDBOXER_DEV_VARS    the vars file with the local secrets (default .dev.vars)
+//   SANDBOXER_EXEC_SLOTS  executions in flight to the runtime, all tenants (default 8; half per tenant)
+//   SANDBOXER_API_KEYS    overrides API_KEYS from .dev.vars (JSON {"<tenant>": ["<sha256 hex>"]})
+//   TENANT_QUOTAS         per-tenant quotas (JSON, see README) for the Worker
 //
 // Local workerd enforces no CPU or memory limits and never frees a loaded isolate, so the
 // runtime runs as a child process that the supervisor probes every 250 ms, restarts when it
@@ -17,7 +21,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import http from "node:http";
 import { fileURLToPath } from "node:url";
 import { join, resolve } from "node:path";
-import { buildWorker, LIVENESS_PATH, runtimeOptions } from "./supervisor/config.mjs";
+import { tenantResolver } from "./supervisor/admission.mjs";
+import { buildWorker, LIVENESS_PATH, maxProfileCpuMs, runtimeOptions } from "./supervisor/config.mjs";
 import { Supervisor } from "./supervisor/supervisor.mjs";
 import { launchJailHost } from "./jail/launch.mjs";
 
@@ -25,7 +30,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const port = Number(process.env.PORT ?? 8787);
 const host = process.env.HOST ?? "127.0.0.1";
 const stateDir = resolve(root, process.env.SANDBOXER_STATE_DIR ?? ".sandboxer/state");
-const hangMs = Number(process.env.SANDBOXER_HANG_MS ?? 2000);
+const hangMs = Number(process.env.SANDBOXER_HANG_MS ?? 1500);
 const maxRssMb = Number(process.env.SANDBOXER_MAX_RSS_MB ?? 1536);
 const log = (line) => process.stderr.write(`[sand-boxer] ${line}\n`);
 
@@ -45,12 +50,15 @@ const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).ver
 const jail = await launchJailHost({ root, stateDir, log });
 const jailBindings = { JAIL_URL: jail.url, JAIL_SECRET: jail.secret };
 
+const options = (runtimePort) => runtimeOptions({ root, scriptPath, stateDir, port: runtimePort, extraBindings: jailBindings });
 const supervisor = new Supervisor({
   runtimeScript: join(root, "scripts/supervisor/runtime.mjs"),
-  runtimeOptions: (runtimePort) => runtimeOptions({ root, scriptPath, stateDir, port: runtimePort, extraBindings: jailBindings }),
+  runtimeOptions: options,
   livenessPath: LIVENESS_PATH,
   hangMs,
   maxRssMb,
+  maxCpuMs: maxProfileCpuMs(root),
+  tenantOf: tenantResolver(options(0).workers[0].bindings.API_KEYS),
   version,
   log,
 });

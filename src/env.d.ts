@@ -15,4 +15,8 @@ interface Env {
   JAIL_URL?: string;
   /** The jail host's per-start secret (a Bearer token; new on every `npm start`). */
   JAIL_SECRET?: string;
+  /** Set by the local supervisor: JSON `[{ at, reason, culprits }]` of earlier runtime restarts (durable-objects/sandbox/orphans.ts). */
+  SANDBOXER_RESTARTS?: string;
+  /** Per-tenant quotas, JSON (src/schemas/quotas.ts); defaults apply without it. */
+  TENANT_QUOTAS?: string;
 }

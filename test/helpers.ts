@@ -1,9 +1,9 @@
 import { env, exports } from "cloudflare:workers";
 import type { SandboxRecord } from "../src/schemas/sandbox";
 
-export const KEYS = { a: "test-key-a", b: "test-key-b" } as const;
+export const KEYS = { a: "test-key-a", b: "test-key-b", q: "test-key-q" } as const;
 export type Tenant = keyof typeof KEYS;
-export const TENANT_NAMES: Record<Tenant, string> = { a: "tenant-a", b: "tenant-b" };
+export const TENANT_NAMES: Record<Tenant, string> = { a: "tenant-a", b: "tenant-b", q: "tenant-q" };
 
 export interface CallOptions {
   as?: Tenant | null;

@@ -4,6 +4,8 @@
 
 /** The value of the test secret `gh`, which must never reach a sandbox. */
 export const SECRET_VALUE = "ghp_REAL_SECRET_VALUE_0123456789";
+/** A test secret made of the characters that escaping changes: JSON, HTML and URL encodings all differ from it. */
+export const ESCAPY_VALUE = `tok"en\\<a&b>!~()'/*%+=?#x`;
 
 interface Hit {
   url: string;
@@ -32,9 +34,27 @@ export async function upstream(request: Request): Promise<Response> {
       return json({ authorized: request.headers.get("authorization") === `Bearer ${SECRET_VALUE}` });
     case "/redirect":
       return new Response(null, { status: Number(url.searchParams.get("status") ?? 302), headers: { location: url.searchParams.get("to") ?? "/" } });
-    case "/leaky-redirect":
-      // A careless API that puts the credential it got into the redirect URL.
-      return new Response(null, { status: 302, headers: { location: `https://img.cdn.test/next?token=${encodeURIComponent((request.headers.get("authorization") ?? "").replace("Bearer ", ""))}` } });
+    case "/leaky-redirect": {
+      // A careless API that puts the credential it got into the redirect URL, encoded as `enc` says.
+      const token = (request.headers.get("authorization") ?? "").replace("Bearer ", "");
+      const encoded = {
+        uri: encodeURIComponent(token),
+        lower: encodeURIComponent(token).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()),
+        form: new URLSearchParams({ token }).toString().slice("token=".length),
+        raw: token,
+      }[url.searchParams.get("enc") ?? "uri"];
+      return new Response(null, { status: 302, headers: { location: `https://img.cdn.test/next?token=${encoded}` } });
+    }
+    case "/html-fail": {
+      // An HTML error page that quotes the credential, HTML-escaped.
+      const quoted = (request.headers.get("authorization") ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(/&#60;/g, "&lt;");
+      return new Response(`<p>invalid token: ${quoted}</p>`, { status: 401, headers: { "content-type": "text/html" } });
+    }
+    case "/cookie":
+      // A session cookie holding the credential, percent-encoded with lower-case hex.
+      return new Response("ok", {
+        headers: { "set-cookie": `t=${encodeURIComponent(request.headers.get("authorization") ?? "").replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())}; Path=/` },
+      });
     case "/gzip-echo": {
       // The same echo, gzip-compressed on the wire, as most real APIs answer.
       const body = new Blob([JSON.stringify({ authorization: request.headers.get("authorization") })]).stream().pipeThrough(new CompressionStream("gzip"));

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { ErrorCode, SandboxerError, settle, type Settled } from "../../src/errors";
 import type { SandboxRecord } from "../../src/schemas/sandbox";
 import type { SealedSecret } from "../../src/secrets/crypto";
+import { QuotaLedger } from "./quotas";
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -27,6 +28,7 @@ export type IdempotencyClaim = { outcome: "new" } | { outcome: "replay"; sandbox
  */
 export class RegistryDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly quotas: QuotaLedger;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -38,6 +40,26 @@ export class RegistryDO extends DurableObject<Env> {
       key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, sandbox_id TEXT NOT NULL, created_at INTEGER NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS secrets (
       name TEXT PRIMARY KEY, iv TEXT NOT NULL, ciphertext TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+    this.quotas = new QuotaLedger(this.sql);
+  }
+
+  /** Reserves a slot for a sandbox about to be created (quota `sandboxesAlive`). */
+  admitSandbox(id: string, max: number): Promise<Settled<void>> {
+    return settle(() => this.quotas.admitSandbox(id, max, Date.now()));
+  }
+
+  /** Takes an execution slot (quota `executionsInFlight`) until released or `ttlMs` passes. */
+  acquireExecution(executionId: string, max: number, ttlMs: number): Promise<Settled<void>> {
+    return settle(() => this.quotas.acquireExecution(executionId, max, ttlMs, Date.now()));
+  }
+
+  releaseExecution(executionId: string): void {
+    this.quotas.releaseExecution(executionId);
+  }
+
+  /** Records a sandbox's workspace size before a write that brings it there (quota `storageBytes`). */
+  reserveStorage(sandboxId: string, bytes: number, max: number): Promise<Settled<void>> {
+    return settle(() => this.quotas.reserveStorage(sandboxId, bytes, max));
   }
 
   /** Stores (or replaces) a sealed secret; true if it is new. Sealing happens in the Worker, never here. */
@@ -94,6 +116,7 @@ export class RegistryDO extends DurableObject<Env> {
       version,
       JSON.stringify(record),
     );
+    this.quotas.recorded(record.id, record.state);
   }
 
   remove(id: string): void {

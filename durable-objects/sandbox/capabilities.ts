@@ -5,18 +5,21 @@ import { normaliseWorkspacePath, normaliseWorkspacePrefix } from "../../src/work
 import type { AuditLog } from "./audit";
 import type { StoredSandbox } from "./record";
 import type { StateStore } from "./state-store";
+import type { SubrequestCounter } from "./subrequests";
 import type { Workspace } from "./workspace";
 
 export interface CapabilityHost {
   workspace: Workspace;
   state: StateStore;
   audit: AuditLog;
+  subrequests: SubrequestCounter;
 }
 
 /**
  * Runs one capability call inside the sandbox's Durable Object. The grant is read from
  * the stored record at call time, so a revocation (PATCH) applies to the very next call,
- * even within an execution already running. Every call is audited, allowed or not.
+ * even within an execution already running. Every call counts against the profile's
+ * `subRequests` (shared with outbound requests) and is audited, allowed or not.
  */
 export function invokeCapability(host: CapabilityHost, s: StoredSandbox, call: CapabilityCall, executionId: string): unknown {
   const action = `${call.capability}.${call.method}`;
@@ -32,6 +35,14 @@ export function invokeCapability(host: CapabilityHost, s: StoredSandbox, call: C
         ...(bytes !== undefined ? { bytes } : {}),
       },
     ]);
+  const limit = s.profile.limits.subRequests;
+  if (host.subrequests.take(executionId, limit)) {
+    audit("denied", "subrequest_limit");
+    throw new SandboxerError(ErrorCode.limitExceeded, `This execution has made its ${limit} outbound requests and capability calls (the profile's subRequests limit).`, {
+      limit: "subrequests",
+      max: limit,
+    });
+  }
   const grant = s.capabilities.find((g) => g.name === call.capability);
   if (!grant) {
     audit("denied", "not granted");
@@ -49,6 +60,20 @@ export function invokeCapability(host: CapabilityHost, s: StoredSandbox, call: C
     const known = SandboxerError.fromRpc(error);
     audit("allowed", known ? `failed: ${known.code}` : "failed");
     throw error;
+  }
+}
+
+/** For a `files.write` call: the workspace bytes it would lead to (checked against the tenant's storage quota first); else null. */
+export function projectedWriteBytes(workspace: Workspace, s: StoredSandbox, call: CapabilityCall): number | null {
+  if (call.capability !== "files" || call.method !== "write") return null;
+  const grant = s.capabilities.find((g) => g.name === "files");
+  if (!grant || grant.options?.readOnly) return null; // refused anyway, and audited as such
+  const size = typeof call.content === "string" ? new TextEncoder().encode(call.content).byteLength : call.content instanceof Uint8Array ? call.content.byteLength : null;
+  if (size === null) return null;
+  try {
+    return workspace.projectedUsage(normaliseWorkspacePath(call.path), size);
+  } catch {
+    return null; // an invalid path: the call itself fails with the reason
   }
 }
 

@@ -26,6 +26,8 @@ export interface ExecutionContext {
   onAudit: (entries: AuditEntry[], executionId: string) => void;
   /** Called in the same turn as the history row's completion (one storage commit for both). */
   onFinished: (executionId: string) => void;
+  /** Takes one of the tenant's executionsInFlight slots (or throws quota_exceeded); returns its release. */
+  acquireSlot: (executionId: string, ttlMs: number) => Promise<() => void>;
 }
 
 /** The profiles whose provider runs a language (for the 422 that names where to go). */
@@ -69,7 +71,7 @@ export function effectiveLimits(s: StoredSandbox, request: ExecRequest): CodeRun
  * can still answer with an HTTP error; then `run` executes it. A `prelude` (host tools) is
  * put in front of the code on its first line; error positions are given back in the user's code.
  */
-export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, request: ExecRequest, options: { prelude?: string } = {}) {
+export async function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, request: ExecRequest, options: { prelude?: string } = {}) {
   const prelude = options.prelude ?? "";
   const limits = effectiveLimits(s, request);
   // The prelude is loaded with the code, so it counts (a few dozen bytes per host tool).
@@ -88,6 +90,8 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
   const language = request.language ?? "js";
   checkLanguage(s, ctx.provider, language);
   const executionId = newExecutionId();
+  // Held while queued and running; it expires by itself well after the wall-clock limit.
+  const releaseSlot = await ctx.acquireSlot(executionId, 2 * limits.wallMs + 60_000);
 
   // Recorded now, in the caller's turn: the row and the activity write share a commit.
   ctx.history.start(executionId, language, Date.now());
@@ -105,6 +109,14 @@ export function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, reques
   }
 
   async function run(onOutput?: OutputListener): Promise<ExecResult> {
+    try {
+      return await runAndRecord(onOutput);
+    } finally {
+      releaseSlot();
+    }
+  }
+
+  async function runAndRecord(onOutput?: OutputListener): Promise<ExecResult> {
     const started = Date.now();
     let outcome: Awaited<ReturnType<SandboxProvider["runCode"]>>;
     try {

@@ -1,4 +1,5 @@
 import type { ExecutionPage, ExecutionSummary } from "../../src/schemas/executions";
+import type { OrphanError } from "./orphans";
 
 /** How long an execution's outputs are kept after it finishes. */
 export const OUTPUT_RETENTION_MS = 60 * 60 * 1000;
@@ -73,24 +74,24 @@ export class ExecutionHistory {
   }
 
   /**
-   * Executions still marked running when a new instance of the object loads were cut
-   * off by a runtime restart: locally that is the supervisor killing a runtime that
-   * stopped answering, i.e. code that escaped the CPU budget (a ReDoS, a builtin that
-   * never returns). They are recorded as failed with LimitExceeded (limit "cpu").
+   * Executions still marked running when a new instance of the object loads were cut off by
+   * a runtime restart; `errorFor` says what to record for each (see orphans.ts).
    */
-  failOrphans(now: number): number {
-    const error = {
-      name: "LimitExceeded",
-      limit: "cpu",
-      message: "The execution stopped the runtime (it ran past its CPU budget without yielding) and was terminated.",
-    };
-    return this.sql.exec(
-      `UPDATE executions SET status = 'error', error_name = 'LimitExceeded', limit_name = 'cpu', finished_at = ?,
-         duration_ms = ? - started_at, output = ? WHERE status = 'running'`,
-      now,
-      now,
-      JSON.stringify({ result: null, stdout: "", stderr: "", error }),
-    ).rowsWritten;
+  failOrphans(now: number, errorFor: (startedAt: number) => OrphanError): number {
+    const orphans = this.sql.exec<{ id: string; started_at: number }>("SELECT id, started_at FROM executions WHERE status = 'running'").toArray();
+    for (const orphan of orphans) {
+      const error = errorFor(orphan.started_at);
+      this.sql.exec(
+        `UPDATE executions SET status = 'error', error_name = ?, limit_name = ?, finished_at = ?, duration_ms = ? - started_at, output = ? WHERE id = ?`,
+        error.name,
+        error.limit ?? null,
+        now,
+        now,
+        JSON.stringify({ result: null, stdout: "", stderr: "", error }),
+        orphan.id,
+      );
+    }
+    return orphans.length;
   }
 
   /** Newest first; the cursor is the last `seq` seen. */

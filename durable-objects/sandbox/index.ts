@@ -19,8 +19,11 @@ import { FairQueue } from "./queue";
 import { sseStream } from "./sse";
 import { HostToolRegistry } from "./host-tools";
 import { hostToolNames, toolsPrelude, TOOLS_ENV_KEY, type HostTools } from "../../src/capabilities/tools";
-import { invokeCapability } from "./capabilities";
+import { invokeCapability, projectedWriteBytes } from "./capabilities";
+import { acquireExecutionSlot, reserveStorage } from "../registry/admit";
 import { StateStore } from "./state-store";
+import { SubrequestCounter } from "./subrequests";
+import { orphanError, parseRestarts } from "./orphans";
 import { sandboxDeclarations } from "../../src/capabilities/declarations";
 import { CAPABILITIES, type CapabilityCall, type CapabilityProps } from "../../src/capabilities/definitions";
 import type { NetworkRule } from "../../src/schemas/profile";
@@ -64,8 +67,8 @@ export class SandboxDO extends DurableObject<Env> {
   private readonly queue = new FairQueue(MAX_CONCURRENT_EXECUTIONS);
   /** Host tools of running executions (the RPC caller's function stubs). */
   private readonly hostTools = new HostToolRegistry();
-  /** Outbound requests and host-tool calls made so far by each running execution. */
-  private readonly egressCounts = new Map<string, number>();
+  /** Outbound requests, capability and host-tool calls made so far by each running execution. */
+  private readonly subrequests = new SubrequestCounter();
   /**
    * Commands and linux executions running now. While any runs, the idle clock does not stop
    * the sandbox (a running command is activity); the TTL still does, and kills them.
@@ -147,7 +150,10 @@ export class SandboxDO extends DurableObject<Env> {
   async putFile(path: string, data: ArrayBuffer): Promise<Settled<FileEntry>> {
     return settle(async () => {
       const s = this.touch(await this.running());
-      const entry = await this.provider(s).files.write(path, data, s.lastActiveAt);
+      const provider = this.provider(s);
+      // The tenant's storage quota counts the isolate workspace (kept here); a linux workspace is bounded by its own disk limit.
+      if ((s.provider ?? "isolate") === "isolate") await reserveStorage(this.env, s.tenant, s.id, this.workspace.projectedUsage(path, data.byteLength));
+      const entry = await provider.files.write(path, data, s.lastActiveAt);
       this.syncRegistryLater(s);
       return entry;
     });
@@ -235,11 +241,7 @@ export class SandboxDO extends DurableObject<Env> {
       const s = await this.running();
       return this.hostTools.invoke(executionId, name, args, {
         audit: this.audit,
-        countCall: () => {
-          const used = (this.egressCounts.get(executionId) ?? 0) + 1;
-          this.egressCounts.set(executionId, used);
-          return used > s.profile.limits.subRequests ? s.profile.limits.subRequests : null;
-        },
+        countCall: () => (this.subrequests.take(executionId, s.profile.limits.subRequests) ? s.profile.limits.subRequests : null),
       });
     });
   }
@@ -344,7 +346,9 @@ export class SandboxDO extends DurableObject<Env> {
     return settle(async () => {
       const s = await this.running();
       this.requireRunningExecution(executionId);
-      return invokeCapability({ workspace: this.workspace, state: this.state, audit: this.audit }, s, call, executionId);
+      const projected = projectedWriteBytes(this.workspace, s, call);
+      if (projected !== null) await reserveStorage(this.env, s.tenant, s.id, projected);
+      return invokeCapability({ workspace: this.workspace, state: this.state, audit: this.audit, subrequests: this.subrequests }, s, call, executionId);
     });
   }
 
@@ -357,12 +361,10 @@ export class SandboxDO extends DurableObject<Env> {
     return settle(async () => {
       const s = await this.running();
       this.requireRunningExecution(executionId);
-      // Counted here as well as by the platform: local workerd does not enforce subRequests.
-      const used = (this.egressCounts.get(executionId) ?? 0) + 1;
-      if (executionId) this.egressCounts.set(executionId, used);
+      const over = this.subrequests.take(executionId, s.profile.limits.subRequests);
       return {
         granted: s.capabilities.some((g) => g.name === "fetch"),
-        overLimit: used > s.profile.limits.subRequests ? s.profile.limits.subRequests : null,
+        overLimit: over ? s.profile.limits.subRequests : null,
         allow: s.network.allow,
         profileAllow: s.profile.network.allow,
         secrets: Object.values(s.secrets ?? {}),
@@ -424,7 +426,7 @@ export class SandboxDO extends DurableObject<Env> {
   private async startExecution(request: ExecRequest, tools: HostTools | undefined) {
     const s = this.touch(await this.running());
     const names = hostToolNames(tools);
-    const prepared = prepareExecution(this.executionContext(s), s, request, { prelude: names ? toolsPrelude(names) : "" });
+    const prepared = await prepareExecution(this.executionContext(s), s, request, { prelude: names ? toolsPrelude(names) : "" });
     this.hostTools.hold(prepared.executionId, tools);
     return prepared;
   }
@@ -460,7 +462,8 @@ export class SandboxDO extends DurableObject<Env> {
       provider: this.provider(s),
       history: this.history,
       queue: this.queue,
-      subrequestsExceeded: (executionId) => (this.egressCounts.get(executionId) ?? 0) > s.profile.limits.subRequests,
+      subrequestsExceeded: (executionId) => this.subrequests.exceeded(executionId, s.profile.limits.subRequests),
+      acquireSlot: (executionId, ttlMs) => acquireExecutionSlot(this.env, s.tenant, executionId, ttlMs),
       onStarted: (executionId) => {
         if (!holdsIdle) return;
         held.add(executionId);
@@ -468,7 +471,7 @@ export class SandboxDO extends DurableObject<Env> {
       },
       onAudit: (entries, executionId) => this.audit.append(entries.map((entry) => ({ ...entry, executionId }))),
       onFinished: (executionId) => {
-        this.egressCounts.delete(executionId);
+        this.subrequests.forget(executionId);
         this.hostTools.release(executionId);
         if (held.delete(executionId)) this.activeRuns--;
         this.afterExecution();
@@ -520,7 +523,8 @@ export class SandboxDO extends DurableObject<Env> {
       const row = exists ? this.sql.exec<{ doc: string }>("SELECT doc FROM sandbox LIMIT 1").toArray()[0] : undefined;
       this.cached = row ? (JSON.parse(row.doc) as StoredSandbox) : null;
       // A fresh instance runs nothing yet: executions still marked running were cut off.
-      if (this.cached) this.history.failOrphans(Date.now());
+      const restarts = parseRestarts(this.env.SANDBOXER_RESTARTS);
+      if (this.cached) this.history.failOrphans(Date.now(), (startedAt) => orphanError(restarts, `${this.cached!.tenant}:${this.cached!.id}`, startedAt));
     }
     return this.cached;
   }

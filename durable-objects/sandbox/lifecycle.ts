@@ -174,7 +174,7 @@ function planSecrets(
       if (!parsed || "any" in parsed) errors.push({ path: `secrets.${name}.hosts.${index}`, message: "must be a host name or *.suffix" });
       else if (!ruleWithin({ host }, allow.map((rule) => ({ host: rule.host })))) errors.push({ path: `secrets.${name}.hosts.${index}`, message: "not in the sandbox's network allowlist" });
     });
-    planned[name] = { secret: binding.secret, hosts: binding.hosts, placeholder: newPlaceholder() };
+    planned[name] = { secret: binding.secret, hosts: binding.hosts, ...(binding.allowInsecure ? { allowInsecure: true } : {}), placeholder: newPlaceholder() };
   }
   if (errors.length > 0) throw new SandboxerError(ErrorCode.validationFailed, "Some secret bindings are invalid.", { errors });
   return planned;

@@ -81,7 +81,7 @@ export function toRecord(s: StoredSandbox): SandboxRecord {
     metadata: s.metadata,
     network: s.network,
     capabilities: s.capabilities,
-    secrets: Object.fromEntries(Object.entries(s.secrets ?? {}).map(([name, { secret, hosts }]) => [name, { secret, hosts }])),
+    secrets: Object.fromEntries(Object.entries(s.secrets ?? {}).map(([name, { placeholder: _, ...binding }]) => [name, binding])),
     etag: etagOf(s),
   };
 }

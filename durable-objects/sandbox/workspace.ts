@@ -99,6 +99,12 @@ export class Workspace {
     return rows.toArray().map((r) => ({ path: r.path, size: r.size, updatedAt: new Date(r.updated_at).toISOString() }));
   }
 
+  /** Workspace bytes after writing `bytes` to `path` (replacing any file there). */
+  projectedUsage(path: string, bytes: number): number {
+    const existing = this.sql.exec<{ size: number }>("SELECT size FROM files WHERE path = ?", path).toArray()[0];
+    return this.usage().used - (existing?.size ?? 0) + bytes;
+  }
+
   usage(): { used: number; count: number } {
     const row = this.sql.exec<{ used: number | null; count: number }>("SELECT SUM(size) AS used, COUNT(*) AS count FROM files").one();
     return { used: row.used ?? 0, count: row.count };

@@ -44,6 +44,21 @@ function bundleModules(config, scriptPath) {
   return modules;
 }
 
+/**
+ * The largest CPU budget any isolate profile grants one execution: how long one may legitimately
+ * hold the loop. Linux profiles' budgets are spent in the jail's processes, not on this loop.
+ */
+export function maxProfileCpuMs(root) {
+  const dir = join(root, "profiles");
+  let max = 0;
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith(".json")) continue;
+    const profile = JSON.parse(readFileSync(join(dir, file), "utf8"));
+    if (profile.provider === "isolate") max = Math.max(max, Number(profile.limits?.cpuMs ?? 0));
+  }
+  return max || 1000;
+}
+
 /** The path the supervisor probes; routed to the liveness worker, never to the API. */
 export const LIVENESS_PATH = "/__sandboxer_liveness";
 
@@ -72,7 +87,13 @@ export function runtimeOptions({ root, scriptPath, stateDir, port, extraBindings
         compatibilityFlags: config.compatibility_flags,
         durableObjects,
         workerLoaders,
-        bindings: { ...config.vars, ...secrets, ...extraBindings },
+        bindings: {
+          ...config.vars,
+          ...secrets,
+          ...(process.env.SANDBOXER_API_KEYS ? { API_KEYS: process.env.SANDBOXER_API_KEYS } : {}),
+          ...(process.env.TENANT_QUOTAS ? { TENANT_QUOTAS: process.env.TENANT_QUOTAS } : {}),
+          ...extraBindings,
+        },
       },
       {
         // The liveness probe's own worker: its own isolate, so it does not queue behind

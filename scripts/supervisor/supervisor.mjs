@@ -2,13 +2,22 @@
 // runtime's event loop, resident memory), restarts it when it hangs, grows too big or
 // crashes, and fronts it with a proxy that answers 503 runtime_unavailable (never a
 // dropped connection, never a hang) while there is no healthy runtime.
-import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import http from "node:http";
 import { createServer } from "node:net";
+import { Admission, execTarget } from "./admission.mjs";
+import { hangCulprits, RestartLedger, treeStopped } from "./blame.mjs";
+import { LOG_BUDGET_BYTES, LogLimiter } from "./logs.mjs";
+import { RuntimeProcess } from "./standby.mjs";
 
-const PROBE_INTERVAL_MS = 250;
+/** Probe often: detection time of a frozen runtime is the hang threshold plus up to one interval. */
+const PROBE_INTERVAL_MS = 100;
 const PROBE_TIMEOUT_MS = 1000;
+/** Idempotent requests cut off by a restart are sent again once, after the restart, if it ends within this. */
+const RETRY_WAIT_MS = 15_000;
+const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
+/** Response bytes held back until the response is complete (see forward); larger ones stream. */
+const RESPONSE_HOLD_BYTES = 1024 * 1024;
 const START_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 5000;
 /** Recycle when RSS reaches this share of the ceiling, so it is never passed. */
@@ -20,18 +29,31 @@ const RSS_RECYCLE_SHARE = 0.9;
  */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /**
- * Requests in flight to the runtime at once; the rest wait here, in order. Local workerd
- * resets connections when hundreds of requests that load isolates arrive together, and two
- * cores gain nothing from more concurrency than this.
+ * Requests other than executions in flight to the runtime at once (the request window); the
+ * rest wait here, per tenant, served round-robin (admission.mjs). Local workerd resets
+ * connections when hundreds of requests that load isolates arrive together, and two cores gain
+ * nothing from more concurrency than this.
  */
 const MAX_UPSTREAM_CONCURRENCY = Number(process.env.SANDBOXER_MAX_CONCURRENCY ?? 64);
+/**
+ * Executions in flight to the runtime at once, all tenants together, and per tenant. Each may
+ * hold the shared event loop for up to its CPU budget, so the hang threshold grows by one CPU
+ * budget per execution in flight (see hangThresholdMs): 8 keeps the worst legitimate silence at
+ * SANDBOXER_HANG_MS + 8 s. Half of them per tenant, so a tenant that fills its share with
+ * waiting executions leaves the other half to everyone else.
+ */
+const EXEC_SLOTS = Number(process.env.SANDBOXER_EXEC_SLOTS ?? 8);
+const EXEC_SLOTS_PER_TENANT = Number(process.env.SANDBOXER_EXEC_SLOTS_PER_TENANT ?? Math.max(1, Math.floor(EXEC_SLOTS / 2)));
+
+/** V8 flags for the runtime (see spawnRuntime). */
+export const RUNTIME_V8_FLAGS = ["--enable-experimental-regexp-engine-on-excessive-backtracks"];
 
 /** @typedef {"starting" | "ready" | "draining" | "restarting" | "stopped"} RuntimeState */
 
 export class Supervisor {
   /**
    * @param {{ runtimeScript: string, runtimeOptions: (port: number) => object, livenessPath: string, hangMs: number, maxRssMb: number,
-   *           version: string, log: (line: string) => void }} options
+   *           maxCpuMs: number, tenantOf: (authorization: string | undefined) => string, version: string, log: (line: string) => void }} options
    */
   constructor(options) {
     this.options = options;
@@ -43,7 +65,7 @@ export class Supervisor {
     this.lastHealthyAt = 0;
     this.rssMb = 0;
     this.startedAt = Date.now();
-    this.restarts = { total: 0, hang: 0, memory: 0, crash: 0 };
+    this.restarts = { total: 0, hang: 0, memory: 0, crash: 0, stopped: 0 };
     this.lastRestartMs = undefined;
     // No keep-alive to the runtime: reusing a socket workerd is about to close loses the
     // request ("socket hang up") and a POST cannot be replayed safely. Loopback connects are cheap.
@@ -51,9 +73,34 @@ export class Supervisor {
     this.probeTimer = undefined;
     this.probing = false;
     this.restarting = undefined;
-    this.upstreamActive = 0;
-    /** @type {(() => void)[]} */
-    this.upstreamWaiting = [];
+    this.admission = new Admission({
+      execSlots: EXEC_SLOTS,
+      execSlotsPerTenant: EXEC_SLOTS_PER_TENANT,
+      windowSlots: MAX_UPSTREAM_CONCURRENCY,
+      windowSlotsPerTenant: Math.max(1, Math.floor((MAX_UPSTREAM_CONCURRENCY * 3) / 4)),
+    });
+    /** Executions admitted since the runtime last answered: the CPU the silence may legitimately take. */
+    this.execLoadSinceHealthy = 0;
+    this.ledger = new RestartLedger();
+    this.runtimeLog = new LogLimiter((text) => process.stderr.write(text), {
+      budgetBytes: Number(process.env.SANDBOXER_LOG_BUDGET_BYTES ?? LOG_BUDGET_BYTES),
+    });
+  }
+
+  /** Marks the runtime as having answered just now. */
+  healthy() {
+    this.lastHealthyAt = Date.now();
+    this.execLoadSinceHealthy = this.admission.execsInFlight;
+  }
+
+  /**
+   * How long the runtime may stay silent before it is declared hung: the base threshold, plus one
+   * CPU budget for each execution admitted since it last answered (capped by the slots). Every
+   * admitted execution may legitimately hold the loop for its budget, one after another; a
+   * silence longer than all of that together is code that escaped its budget.
+   */
+  hangThresholdMs() {
+    return this.options.hangMs + Math.min(this.execLoadSinceHealthy, EXEC_SLOTS) * this.options.maxCpuMs;
   }
 
   async start() {
@@ -64,6 +111,8 @@ export class Supervisor {
   async stop() {
     clearInterval(this.probeTimer);
     this.state = "stopped";
+    this.standby?.kill();
+    this.standby = undefined;
     await this.killRuntime();
     this.agent.destroy();
   }
@@ -78,6 +127,8 @@ export class Supervisor {
         pid: this.child?.pid ?? null,
         rssMb: Math.round(this.rssMb),
         inFlight: this.inFlight,
+        execsInFlight: this.admission.execsInFlight,
+        hangThresholdMs: this.hangThresholdMs(),
         lastRestartMs: this.lastRestartMs ?? null,
         restarts: { ...this.restarts },
       },
@@ -89,11 +140,13 @@ export class Supervisor {
   async spawnRuntime() {
     this.state = "starting";
     this.runtimePort = await freePort();
-    const child = spawn(process.execPath, [this.options.runtimeScript], {
-      detached: true, // its own process group: killing the group kills workerd too
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, SANDBOXER_RUNTIME_OPTIONS: JSON.stringify(this.options.runtimeOptions(this.runtimePort)) },
-    });
+    const options = this.options.runtimeOptions(this.runtimePort);
+    // What the sandboxes need to record executions cut off by earlier restarts (blame.mjs).
+    options.workers[0].bindings = { ...options.workers[0].bindings, SANDBOXER_RESTARTS: this.ledger.toJSON() };
+    let proc = this.standby;
+    this.standby = undefined;
+    if (!proc || proc.exited) proc = this.newRuntimeProcess();
+    const child = proc.child;
     this.child = child;
     child.on("exit", (code, signal) => {
       if (this.child !== child) return;
@@ -102,24 +155,28 @@ export class Supervisor {
         void this.restart("crash", `runtime exited (${signal ?? `code ${code}`})`);
       }
     });
-    await new Promise((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new Error("runtime did not start in time")), START_TIMEOUT_MS);
-      let buffered = "";
-      child.stdout.on("data", (chunk) => {
-        buffered += chunk;
-        if (buffered.includes("SANDBOXER_RUNTIME_READY")) {
-          clearTimeout(timeout);
-          resolve(undefined);
-        }
-      });
-      child.on("exit", () => {
-        clearTimeout(timeout);
-        reject(new Error("runtime exited while starting"));
-      });
-    });
-    child.stdout.resume();
-    this.lastHealthyAt = Date.now();
+    await proc.waitFor("STANDBY", START_TIMEOUT_MS);
+    proc.start(options);
+    await proc.waitFor("READY", START_TIMEOUT_MS);
+    this.healthy();
     this.state = "ready";
+    // The next restart's runtime, loaded now while nothing waits for it.
+    this.standby = this.newRuntimeProcess();
+  }
+
+  newRuntimeProcess() {
+    return new RuntimeProcess(
+      this.options.runtimeScript,
+      {
+        ...process.env,
+        // Read by Miniflare into workerd's config (`v8Flags`): V8 switches a regexp that backtracks
+        // excessively to its linear-time engine, so a catastrophic backtracking pattern finishes
+        // instead of freezing the shared event loop. Patterns that engine cannot run
+        // (backreferences, lookbehind) still backtrack: the watchdog stays the last line.
+        MINIFLARE_WORKERD_V8_FLAGS: [process.env.MINIFLARE_WORKERD_V8_FLAGS, ...RUNTIME_V8_FLAGS].filter(Boolean).join(" "),
+      },
+      (chunk) => this.runtimeLog.push(chunk),
+    );
   }
 
   async killRuntime() {
@@ -140,8 +197,9 @@ export class Supervisor {
    * while it runs joins it. `drain` (memory recycling) first stops routing and waits
    * for in-flight requests, up to a bound.
    */
-  restart(reason, detail, { drain = false } = {}) {
+  restart(reason, detail, { drain = false, culprits = [] } = {}) {
     if (this.state === "stopped") return Promise.resolve();
+    if (!this.restarting) this.ledger.record(reason, culprits);
     this.restarting ??= (async () => {
       const began = Date.now();
       this.state = drain ? "draining" : "restarting";
@@ -166,7 +224,8 @@ export class Supervisor {
       }
       this.lastRestartMs = Date.now() - began;
       this.rssMb = 0;
-      this.options.log(`runtime restarted: reason=${reason} (${detail}) in ${this.lastRestartMs} ms; restarts=${this.restarts.total}`);
+      const blamed = culprits.length > 0 ? `; culprit ${culprits.join(", ")}` : "";
+      this.options.log(`runtime restarted: reason=${reason} (${detail}) in ${this.lastRestartMs} ms; restarts=${this.restarts.total}${blamed}`);
     })().finally(() => {
       this.restarting = undefined;
     });
@@ -174,10 +233,17 @@ export class Supervisor {
   }
 
   async tick() {
+    this.runtimeLog.roll();
     if (this.state !== "ready" || !this.child) return;
     const silentMs = Date.now() - this.lastHealthyAt;
-    if (silentMs > this.options.hangMs) {
-      void this.restart("hang", `no answer to the health probe for ${silentMs} ms`);
+    const thresholdMs = this.hangThresholdMs();
+    if (silentMs > thresholdMs) {
+      // A runtime stopped by a signal is not running anyone's code: nobody is to blame.
+      const stopped = treeStopped(this.child.pid);
+      // Any execution in flight may be the one that froze the loop (even one sent after the last
+      // answer can have started before the freeze): a culprit is named only when there is one.
+      const culprits = hangCulprits(this.admission.inFlightExecutions(), stopped);
+      void this.restart(stopped ? "stopped" : "hang", `no answer to the health probe for ${silentMs} ms (threshold ${thresholdMs} ms)`, { culprits });
       return;
     }
     this.rssMb = treeRssMb(this.child.pid);
@@ -193,7 +259,7 @@ export class Supervisor {
         res.resume();
         res.on("end", () => {
           this.probing = false;
-          if (res.statusCode === 200) this.lastHealthyAt = Date.now();
+          if (res.statusCode === 200) this.healthy();
         });
       },
     );
@@ -221,21 +287,36 @@ export class Supervisor {
       return problem(res, 413, "payload_too_large", "Payload too large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`, { max: MAX_BODY_BYTES });
     }
     if (this.state !== "ready") return unavailable(res, `The runtime is ${this.state}; retry shortly.`, this.retryAfterSeconds());
-    if (this.upstreamActive >= MAX_UPSTREAM_CONCURRENCY) {
-      req.pause();
-      this.upstreamWaiting.push(() => this.handle(req, res));
-      return;
+    req.pause();
+    let cancel;
+    res.on("close", () => cancel?.());
+    const refusal = this.admission.admit(
+      { tenant: this.options.tenantOf(req.headers.authorization), method: req.method, url: req.url },
+      (release) => {
+        cancel = undefined;
+        this.forward(req, res, release);
+      },
+      (onGone) => {
+        cancel = onGone;
+      },
+    );
+    if (refusal) {
+      cancel = undefined;
+      req.resume();
+      problem(res, refusal.status, refusal.code, "Too many requests", refusal.detail, refusal.extra, { "Retry-After": String(refusal.extra.retryAfterSeconds ?? 1) });
     }
-    this.upstreamActive++;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.upstreamActive--;
-      const next = this.upstreamWaiting.shift();
-      if (next) next();
-    };
+  }
+
+  /** Sends an admitted request to the runtime; `release` frees its admission slot (once). */
+  forward(req, res, release, attempt = 0) {
+    if (res.destroyed) return release();
+    if (this.state !== "ready") {
+      release();
+      return unavailable(res, `The runtime is ${this.state}; retry shortly.`, this.retryAfterSeconds());
+    }
     res.on("close", release);
+    // It may hold the loop for its CPU budget before the runtime next answers (hangThresholdMs).
+    if (attempt === 0 && execTarget(req.method, req.url) !== null) this.execLoadSinceHealthy++;
     this.inFlight++;
     let finished = false;
     const done = () => {
@@ -257,22 +338,86 @@ export class Supervisor {
       (upstreamRes) => {
         // A response is proof of life as good as the probe's: under heavy load the probe
         // may queue behind real work, but a frozen runtime answers nothing at all.
-        this.lastHealthyAt = Date.now();
-        res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
-        res.flushHeaders();
-        upstreamRes.pipe(res);
-        upstreamRes.on("error", () => res.destroy());
-        upstreamRes.on("aborted", () => res.destroy());
+        this.healthy();
+        // A response is held back until it is complete (or past RESPONSE_HOLD_BYTES): workerd
+        // may write part of a response and freeze before the rest, and a client that already
+        // got a 200 can only be cut off, whereas one that got nothing yet still gets a clean 503
+        // (or its retry). Event streams start at once (their body comes when there is news).
+        let held = [];
+        let heldBytes = 0;
+        const head = () => {
+          if (res.headersSent) return;
+          res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
+          for (const chunk of held) res.write(chunk);
+          held = null;
+        };
+        if (String(upstreamRes.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+          head();
+          res.flushHeaders();
+        }
+        upstreamRes.on("data", (chunk) => {
+          if (held) {
+            held.push(chunk);
+            heldBytes += chunk.length;
+            if (heldBytes <= RESPONSE_HOLD_BYTES) return;
+            head();
+          } else if (!res.write(chunk)) {
+            upstreamRes.pause();
+            res.once("drain", () => upstreamRes.resume());
+          }
+        });
+        upstreamRes.on("end", () => {
+          head();
+          res.end();
+        });
+        upstreamRes.on("error", () => cutOff());
+        upstreamRes.on("aborted", () => cutOff());
       },
     );
-    upstream.on("error", () => {
-      // The runtime went away under this request (killed, crashed, recycled).
-      if (!res.headersSent) unavailable(res, "The runtime was restarted while handling this request; retry it.", this.retryAfterSeconds());
-      else res.destroy();
-    });
+    // The runtime went away under this request (killed, crashed, recycled): answer once.
+    let failed = false;
+    const cutOff = () => {
+      if (failed || res.writableEnded) return;
+      failed = true;
+      if (res.headersSent) return res.destroy();
+      if (attempt === 0 && retryable(req)) {
+        // Nothing this request did can be harmed by doing it again: send it once more to the
+        // new runtime, so a restart caused by someone else costs the caller only time.
+        done();
+        return void this.afterRestart().then((ready) => {
+          if (ready && !res.destroyed) this.forward(req, res, release, 1);
+          else if (!res.destroyed) unavailable(res, "The runtime was restarted while handling this request; retry it.", this.retryAfterSeconds());
+        });
+      }
+      unavailable(res, "The runtime was restarted while handling this request; retry it.", this.retryAfterSeconds());
+    };
+    upstream.on("error", cutOff);
     req.on("aborted", () => upstream.destroy());
-    req.pipe(upstream);
+    if (attempt === 0) {
+      req.pipe(upstream);
+      req.resume();
+    } else {
+      upstream.end();
+    }
   }
+
+  /** Resolves true once a runtime is ready again (a restart may not have begun yet), false after RETRY_WAIT_MS. */
+  async afterRestart() {
+    const began = Date.now();
+    // The watchdog notices a dead runtime on its next tick; give it that long to start the restart.
+    while (Date.now() - began < RETRY_WAIT_MS) {
+      if (this.restarting) await this.restarting;
+      if (this.state === "ready" && this.child && this.lastHealthyAt > began) return true;
+      if (this.state === "stopped") return false;
+      await sleep(PROBE_INTERVAL_MS);
+    }
+    return false;
+  }
+}
+
+/** An idempotent request without a body: safe to send again after the runtime restarted under it. */
+function retryable(req) {
+  return IDEMPOTENT_METHODS.has(req.method) && !req.headers["transfer-encoding"] && Number(req.headers["content-length"] ?? 0) === 0;
 }
 
 /** Connection-level headers belong to each hop, never forwarded (RFC 9110 §7.6.1). */

@@ -47,6 +47,7 @@ const execStreamRoute = createRoute({
     ...BODY_ERRORS,
     410: problem("The sandbox is stopped"),
     422: problem("A per-call limit above the profile's, or code over the size limit"),
+    429: problem("Too many executions already queued in this sandbox (`rate_limited`), or the tenant's executionsInFlight quota is reached (`quota_exceeded`)"),
   },
 });
 

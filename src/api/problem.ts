@@ -19,7 +19,7 @@ export function problemResponse(error: SandboxerError, headers: Record<string, s
     ...error.extra,
   };
   const extraHeaders: Record<string, string> = { ...headers };
-  if ((error.code === ErrorCode.rateLimited || error.code === ErrorCode.runtimeUnavailable) && !extraHeaders["Retry-After"]) {
+  if ((error.code === ErrorCode.rateLimited || error.code === ErrorCode.quotaExceeded || error.code === ErrorCode.runtimeUnavailable) && !extraHeaders["Retry-After"]) {
     extraHeaders["Retry-After"] = String(error.extra.retryAfterSeconds ?? 1);
   }
   return new Response(JSON.stringify(body), {

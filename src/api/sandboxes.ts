@@ -28,6 +28,7 @@ const createSandbox = createRoute({
     ...BODY_ERRORS,
     422: problem("A profile limit exceeded, or an Idempotency-Key reused with a different body"),
     503: problem("The profile's runtime is not available here (e.g. linux without the jail host); the detail says what is missing"),
+    429: problem("The tenant's sandboxesAlive quota is reached (`quota_exceeded`, with Retry-After)"),
   },
 });
 

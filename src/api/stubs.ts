@@ -58,6 +58,10 @@ export type RegistryRpc = Unwrapped<
     | "deleteSecret"
     | "missingSecrets"
     | "sealedSecret"
+    | "admitSandbox"
+    | "acquireExecution"
+    | "releaseExecution"
+    | "reserveStorage"
   >
 >;
 

@@ -2,6 +2,10 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { sandboxStub } from "../api/stubs";
 import { SandboxerError } from "../errors";
 import type { CapabilityCall, CapabilityProps } from "./definitions";
+import { CallGate } from "./gate";
+
+/** Shared by every capability entrypoint instance in this isolate (one gate per execution id). */
+const gate = new CallGate();
 
 /**
  * Thin typed facades. They hold no power of their own: each call is forwarded, with the
@@ -11,7 +15,8 @@ import type { CapabilityCall, CapabilityProps } from "./definitions";
 abstract class CapabilityEntrypoint extends WorkerEntrypoint<Env, CapabilityProps> {
   protected call(call: CapabilityCall): Promise<unknown> {
     const { tenant, sandboxId, executionId } = this.ctx.props;
-    return readable(sandboxStub(this.env, tenant, sandboxId).invokeCapability(call, executionId));
+    // Counted per execution (at most so many in flight); errors reach the sandbox readable ("code: detail").
+    return readable(gate.run(executionId, () => sandboxStub(this.env, tenant, sandboxId).invokeCapability(call, executionId)));
   }
 }
 

@@ -5,9 +5,10 @@ import { registryStub, sandboxStub } from "../api/stubs";
 import type { CapabilityProps } from "../capabilities/definitions";
 import { ErrorCode, SandboxerError } from "../errors";
 import type { AuditEntry } from "../schemas/audit";
+import type { SecretBinding } from "../schemas/sandbox";
 import { openSecret } from "../secrets/crypto";
 import { decideEgress, hostMatchesAny } from "./policy";
-import { scrubStream, scrubText } from "./scrub";
+import { carriesValue, scrubStream, scrubText } from "./scrub";
 
 /** Redirects the gateway follows before giving up. */
 export const MAX_REDIRECTS = 10;
@@ -95,6 +96,7 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
     // Secret values, opened at most once per request and only for a host they are bound to.
     const values = new Map<string, string | null>();
     const injected = new Map<string, string>(); // real value → placeholder
+    const injectedHosts = new Map<string, string[]>(); // real value → the hosts it is bound to
     const secretValue = async (name: string): Promise<string | null> => {
       if (!values.has(name)) {
         const sealed = await registryStub(this.env, tenant).sealedSecret(name);
@@ -121,8 +123,11 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
         let next = value;
         for (const binding of grant.secrets) {
           if (!next.includes(binding.placeholder)) continue;
-          const real = hostMatchesAny(decision.host, binding.hosts) ? await secretValue(binding.secret) : null;
-          if (real) injected.set(real, binding.placeholder);
+          const real = hostMatchesAny(decision.host, binding.hosts) && transportAllowed(decision, binding) ? await secretValue(binding.secret) : null;
+          if (real) {
+            injected.set(real, binding.placeholder);
+            injectedHosts.set(real, binding.hosts);
+          }
           next = next.split(binding.placeholder).join(real ?? "");
         }
         outgoing.set(name, next);
@@ -171,12 +176,21 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
       } catch {
         return problemResponse(new SandboxerError(ErrorCode.upstreamFailed, "The upstream sent a redirect to an invalid URL.", { host: decision.host }));
       }
-      // A redirect that carries an injected value in its URL would hand it to the next host.
-      if ([...injected.keys()].some((value) => url.includes(value) || url.includes(encodeURIComponent(value)))) {
+      // A redirect that carries an injected value in its URL, in any encoding (raw, percent-encoded
+      // in either hex case, form-encoded, or characters the URL parser itself encoded), would hand
+      // it to whichever host it names.
+      if ([...injected.keys()].some((value) => carriesValue(url, value))) {
         url = scrubText(url, scrubPairs());
         return deny(record, "Redirect refused: its URL carries a secret's value.", "secret_in_url", method, new URL(url).hostname);
       }
       const next = new URL(url);
+      // Belt and braces: once a secret was sent, the request follows redirects only within the
+      // secret's own hosts, so no encoding of the value we failed to foresee reaches a host the
+      // code can read.
+      const nextHost = next.hostname.replace(/\.+$/, "").toLowerCase();
+      if ([...injectedHosts.values()].some((hosts) => !hostMatchesAny(nextHost, hosts))) {
+        return deny(record, `Redirect refused: this request carried a secret, and ${nextHost} is not one of the secret's hosts.`, "secret_redirect", method, nextHost);
+      }
       if (next.origin !== decision.url.origin) {
         // As browsers do: credentials are not carried to another origin.
         headers = new Headers(headers);
@@ -190,6 +204,14 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
       }
     }
   }
+}
+
+/**
+ * Secrets travel only encrypted to the standard port, unless their binding opts in with
+ * `allowInsecure` (plain http:// or another port, e.g. an internal service on :8443).
+ */
+function transportAllowed(decision: { url: URL; port: number }, binding: SecretBinding): boolean {
+  return binding.allowInsecure === true || (decision.url.protocol === "https:" && decision.port === 443);
 }
 
 function safeHost(url: string): string | undefined {

@@ -1,6 +1,7 @@
 import { planCreate } from "../../durable-objects/sandbox/lifecycle";
 import { ErrorCode, SandboxerError } from "../errors";
 import { chooseProvider } from "../providers";
+import { admitSandbox } from "../../durable-objects/registry/admit";
 import { newSandboxId, sha256Hex } from "../ids";
 import {
   CreateSandboxBody,
@@ -71,6 +72,8 @@ export function sandboxOperations(ctx: OperationContext) {
         if (claim.outcome === "replay") return { sandbox: await sandboxOf(ctx, claim.sandboxId).describe(), replayed: true };
       }
       try {
+        // The tenant's sandboxesAlive quota (quota_exceeded, 429) before anything is stored.
+        await admitSandbox(ctx.env, ctx.tenant, id);
         return { sandbox: await sandboxOf(ctx, id).create(initial), replayed: false };
       } catch (error) {
         if (key) await registryOf(ctx).releaseIdempotencyKey(key, id);

@@ -14,6 +14,8 @@ export const AuditEntry = z
     bytes: z.number().int().optional(),
     detail: z.string().optional(),
     executionId: z.string().optional(),
+    count: z.number().int().optional().describe("Identical failures aggregated into this row (absent: 1)"),
+    lastTs: z.string().datetime().optional().describe("When the last of the aggregated failures happened"),
   })
   .openapi("AuditEntry");
 

@@ -48,6 +48,10 @@ export const SecretBinding = z
       .min(1)
       .max(20)
       .describe("Hosts (exact or `*.suffix`) whose requests get the real value in their headers; each must be in the sandbox's network allowlist"),
+    allowInsecure: z
+      .boolean()
+      .optional()
+      .describe("Also inject over plain http:// and on ports other than 443. Off by default: the value is sent only over https to port 443"),
   })
   .strict()
   .openapi("SecretBinding");

@@ -16,7 +16,9 @@ export const PutSecretBody = z
       .string()
       .min(1)
       .refine((v) => new TextEncoder().encode(v).length <= MAX_SECRET_BYTES, { message: `at most ${MAX_SECRET_BYTES} bytes` })
-      .refine((v) => !/[\r\n\0]/.test(v), { message: "no line breaks or NUL: the value goes into HTTP headers" })
+      // Printable ASCII only: the value goes into HTTP headers, and every escaped form of a
+      // printable ASCII character (JSON, HTML, percent-encoding) is one the scrubber knows.
+      .refine((v) => /^[\x21-\x7e]+$/.test(v), { message: "printable ASCII without spaces or line breaks (characters ! to ~)" })
       .openapi({ example: "ghp_xxxxxxxxxxxxxxxxxxxx" }),
   })
   .strict()

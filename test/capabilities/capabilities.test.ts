@@ -1,5 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, createSandbox, problemOf } from "../helpers";
+import { MAX_AUDIT_ROWS, type AuditLog } from "../../durable-objects/sandbox/audit";
+import type { AuditEntry } from "../../src/schemas/audit";
+import { api, createSandbox, problemOf, sandboxObject } from "../helpers";
 
 async function exec(id: string, code: string) {
   const res = await api("POST", `/v1/sandboxes/${id}/exec`, { json: { code } });
@@ -151,5 +154,72 @@ describe("errors that direct", () => {
     const sandbox = await createSandbox({ profile: "js-net" });
     const out = await exec(sandbox.id, "await fetch('https://example.com/')");
     expect(out.error.message).toContain(`created without "network": { "allow": [...] }`);
+  });
+});
+
+describe("capability calls count against subRequests", () => {
+  it("the call past the profile's subRequests fails, and the execution ends as LimitExceeded (subrequests)", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "state" }] });
+    const out = await exec(id, `const seen = []; for (let i = 0; i < 52; i++) { try { await env.state.get("k" + i); seen.push("ok") } catch (e) { seen.push(e.message.split(":")[0]) } } seen`);
+    expect(out.status).toBe("error");
+    expect(out.error).toMatchObject({ name: "LimitExceeded", limit: "subrequests" });
+    // The next execution starts afresh.
+    expect((await exec(id, `(await env.state.get("k")) ?? "fresh"`)).result).toBe("fresh");
+  });
+
+  it("a burst of 3,000 calls in Promise.allSettled ends promptly on a limit: at most 50 calls do work and the refusals are one audit row", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "state" }] });
+    const started = Date.now();
+    const res = await api("POST", `/v1/sandboxes/${id}/exec`, {
+      json: { cpuMs: 200, code: `const r = await Promise.allSettled(Array.from({ length: 3000 }, (_, i) => env.state.get("k" + i))); r.length` },
+    });
+    const out = await res.json<any>();
+    // Issuing 3,000 RPCs may itself use up a 200 ms budget; either way the run ends on a limit, promptly.
+    expect(out.error).toMatchObject({ name: "LimitExceeded", limit: expect.stringMatching(/^(subrequests|cpu)$/) });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const page = await (await api("GET", `/v1/sandboxes/${id}/audit?limit=1000`)).json<any>();
+    // At most 50 calls did any work (fewer if the budget ran out first); the refusals are at most one
+    // aggregated row; and few of the other 2,950 even reached the object.
+    expect(page.entries.filter((e: any) => e.decision === "allowed").length).toBeLessThanOrEqual(50);
+    const refused = page.entries.filter((e: any) => e.detail === "subrequest_limit");
+    expect(refused.length).toBeLessThanOrEqual(1);
+    expect(refused[0]?.count ?? 1).toBeLessThan(100);
+    expect(page.entries.length).toBeLessThanOrEqual(51);
+  }, 30_000);
+});
+
+/** The sandbox object's audit log, reached inside the object (a private member). */
+async function withAudit(id: string, fn: (audit: AuditLog) => unknown): Promise<unknown> {
+  return runInDurableObject(sandboxObject(id), (instance) => fn((instance as unknown as { audit: AuditLog }).audit));
+}
+
+describe("an audit log the audited code cannot erase", () => {
+  const row = (over: Partial<AuditEntry>): AuditEntry => ({ ts: new Date().toISOString(), kind: "capability", action: "files.read", decision: "allowed", ...over });
+
+  it("repeated identical failures are one row with a count", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "files" }] });
+    await exec(id, `for (let i = 0; i < 30; i++) { try { await env.files.read("missing-" + i + ".txt") } catch {} }`);
+    const page = await (await api("GET", `/v1/sandboxes/${id}/audit`)).json<any>();
+    expect(page.entries).toHaveLength(1);
+    expect(page.entries[0]).toMatchObject({ action: "files.read", detail: "failed: not_found", count: 30 });
+    expect(page.entries[0].lastTs).toBeDefined();
+  });
+
+  it("when full, failures and reads are evicted before allowed egress and writes", async () => {
+    const { id } = await createSandbox({ capabilities: [{ name: "files" }] });
+    await withAudit(id, (audit) => {
+      audit.append([row({ kind: "egress", action: "fetch", host: "api.example.com", detail: "first egress" }), row({ action: "files.write", detail: "first write" })]);
+      // Distinct failures (different details defeat aggregation) and reads, far past the cap.
+      const flood: AuditEntry[] = [];
+      for (let i = 0; i < MAX_AUDIT_ROWS; i++) flood.push(row({ decision: "denied", detail: `failure ${i}` }));
+      for (let i = 0; i < 200; i++) flood.push(row({ detail: `read ${i}` }));
+      audit.append(flood);
+    });
+    const page = await (await api("GET", `/v1/sandboxes/${id}/audit?limit=1000`)).json<any>();
+    expect(page.entries.slice(0, 2).map((e: any) => e.detail)).toEqual(["first egress", "first write"]);
+    // The newest reads survive too: only failures made room.
+    const all = (await withAudit(id, (audit) => audit.page(20_000, 0).entries)) as AuditEntry[];
+    expect(all.length).toBeLessThanOrEqual(MAX_AUDIT_ROWS);
+    expect(all.filter((e) => e.detail?.startsWith("read ")).length).toBe(200);
   });
 });

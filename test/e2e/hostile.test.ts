@@ -47,19 +47,25 @@ describe("hostile code gets the named error and the service keeps answering", ()
     await expectServiceHealthy();
   });
 
-  it("a ReDoS freezes the runtime: the watchdog restarts it, a concurrent exec elsewhere gets a retryable 503 or its result", async () => {
+  it("a ReDoS V8 cannot run linearly freezes the runtime: the watchdog restarts it, a concurrent exec elsewhere gets a retryable 503 or its result", async () => {
     const victim = await api.createSandbox();
     const bystander = await api.createSandbox();
     await api.call("PUT", `/v1/sandboxes/${bystander}/files/data.txt`, "precious", { "Content-Type": "application/octet-stream" });
-    const attack = api.exec(victim, "/(a+)+$/.test('a'.repeat(40) + 'b')");
-    await sleep(100);
+    // A backreference keeps V8 on its backtracking engine (the linear fallback cannot run it).
+    const attack = api.exec(victim, "/^(a+)+\\1$/.test('a'.repeat(40) + 'b')");
+    await sleep(500);
     const concurrent = await api.exec(bystander, "1 + 1");
     expect([200, 503]).toContain(concurrent.status);
     if (concurrent.status === 200) expect(concurrent.body.result).toBe(2);
     expect((await attack).status).toBe(503);
     await expectServiceHealthy();
     const history = await settled(() => api.call("GET", `/v1/sandboxes/${victim}/executions`));
-    expect(history.body.executions[0]).toMatchObject({ errorName: "LimitExceeded", limit: "cpu" });
+    // Two executions were in flight, so the supervisor cannot know which froze the runtime: the
+    // victim's is recorded as over budget only if the bystander's had already answered.
+    const victimRow = history.body.executions[0];
+    expect(victimRow.status).toBe("error");
+    if (concurrent.status === 200) expect(victimRow).toMatchObject({ errorName: "LimitExceeded", limit: "cpu" });
+    else expect(victimRow).toMatchObject({ errorName: "Interrupted" });
     expect((await settled(() => api.call("GET", `/v1/sandboxes/${bystander}/files/data.txt`))).body).toBe("precious");
   });
 
@@ -165,7 +171,9 @@ describe("hostile code gets the named error and the service keeps answering", ()
     expect(res.body.status).toBe("ok");
     expect(res.body.result).toEqual(targets.map(() => [403, "egress_denied"]));
     const audit = await api.call("GET", `/v1/sandboxes/${id}/audit`);
-    expect(audit.body.entries.filter((e: any) => e.kind === "egress" && e.decision === "denied")).toHaveLength(targets.length);
+    // Identical refusals are aggregated into one row with a count.
+    const denied = audit.body.entries.filter((e: any) => e.kind === "egress" && e.decision === "denied");
+    expect(denied.reduce((sum: number, e: any) => sum + (e.count ?? 1), 0)).toBe(targets.length);
   });
 
   it("huge output is truncated with flags", async () => {

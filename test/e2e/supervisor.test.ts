@@ -32,7 +32,7 @@ describe("the supervisor", () => {
 
   it("reports uptime, runtime state and restart counts at /healthz", async () => {
     const body = await health(service.url);
-    expect(body).toMatchObject({ ok: true, version: "0.1.0", runtime: { state: "ready", restarts: { total: 0, hang: 0, memory: 0, crash: 0 } } });
+    expect(body).toMatchObject({ ok: true, version: "0.1.0", runtime: { state: "ready", restarts: { total: 0, hang: 0, memory: 0, crash: 0, stopped: 0 } } });
     expect(typeof body.uptimeSeconds).toBe("number");
     expect(typeof body.runtime.pid).toBe("number");
   });
@@ -59,7 +59,7 @@ describe("the supervisor", () => {
     expect((await api.call("GET", `/v1/sandboxes/${id}/files/kept.txt`)).body).toBe("still here");
   });
 
-  it("a request in flight when the runtime dies gets a 503, not a hang, and the execution is recorded as failed", async () => {
+  it("an execution in flight when the runtime dies gets a 503, not a hang, and is recorded as Interrupted, not blamed", async () => {
     const api = client(service.url);
     const id = await api.createSandbox();
     const pending = api.exec(id, "await new Promise((r) => setTimeout(r, 2000)); 'never'");
@@ -71,25 +71,39 @@ describe("the supervisor", () => {
     expect(res.body.code).toBe("runtime_unavailable");
     await waitReady(service.url, 5000, before.runtime.restarts.total);
     const history = await api.call("GET", `/v1/sandboxes/${id}/executions`);
-    expect(history.body.executions[0]).toMatchObject({ status: "error", errorName: "LimitExceeded" });
+    expect(history.body.executions[0]).toMatchObject({ status: "error", errorName: "Interrupted" });
+    expect(history.body.executions[0].output.error.message).toMatch(/restarted \(crash\)/);
     expect((await api.exec(id, "1+2")).body.result).toBe(3);
   });
 
-  it("restarts a runtime frozen by a ReDoS within SANDBOXER_HANG_MS + 3 s and records the execution as LimitExceeded cpu", async () => {
+  it("a catastrophic regexp V8 can run linearly finishes at once: no freeze, no restart", async () => {
+    const api = client(service.url);
+    const id = await api.createSandbox();
+    const before = await health(service.url);
+    const started = Date.now();
+    const res = await api.exec(id, "/(a+)+$/.test('a'.repeat(40) + 'b')");
+    expect(res.body).toMatchObject({ status: "ok", result: false });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect((await health(service.url)).runtime.restarts.total).toBe(before.runtime.restarts.total);
+  });
+
+  it("restarts a runtime frozen by a backtracking regexp within the hang threshold + 3 s and records the execution as LimitExceeded cpu", async () => {
     const api = client(service.url);
     const id = await api.createSandbox();
     const other = await api.createSandbox();
     const before = await health(service.url);
     const started = Date.now();
-    const res = await api.exec(id, "/(a+)+$/.test('a'.repeat(40) + 'b')");
+    // A backreference keeps V8 on its backtracking engine: this never ends.
+    const res = await api.exec(id, "/^(a+)+\\1$/.test('a'.repeat(40) + 'b')");
     expect(res.status).toBe(503);
-    await waitReady(service.url, 5000, before.runtime.restarts.total);
-    expect(Date.now() - started).toBeLessThan(2000 + 3000 + 1000);
+    await waitReady(service.url, 7000, before.runtime.restarts.total);
+    // Idle otherwise: SANDBOXER_HANG_MS (1.5 s) + one CPU budget (1 s), then the restart.
+    expect(Date.now() - started).toBeLessThan(1500 + 1000 + 3000 + 1000);
     expect((await health(service.url)).runtime.restarts.hang).toBeGreaterThanOrEqual(1);
     const history = await api.call("GET", `/v1/sandboxes/${id}/executions`);
     expect(history.body.executions[0]).toMatchObject({ status: "error", errorName: "LimitExceeded", limit: "cpu" });
     expect((await api.exec(other, "'fine'")).body.result).toBe("fine");
-    expect(service.stderr()).toMatch(/runtime restarted: reason=hang/);
+    expect(service.stderr()).toMatch(/runtime restarted: reason=hang .*; culprit local:sbx_/);
   });
 
   it("TTL alarms that fell due while the runtime was down fire after the restart", async () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, createSandbox, problemOf } from "../helpers";
-import { SECRET_VALUE } from "../upstream";
+import { ESCAPY_VALUE, SECRET_VALUE } from "../upstream";
 
 // Every exec below runs in a real dynamic isolate whose only network is the egress gateway; the
 // gateway's own fetch() lands in the test upstream (test/upstream.ts, Miniflare's outboundService).
@@ -213,8 +213,9 @@ describe("egress gateway", () => {
     expect(statuses.slice(0, 50)).toEqual(Array(50).fill(200));
     expect(statuses.slice(50)).toEqual([403, 403]);
     expect(out).toMatchObject({ status: "error", result: null, error: { name: "LimitExceeded", limit: "subrequests" } });
-    const denied = (await audit(id, 52)).filter((row: any) => row.decision === "denied");
-    expect(denied).toMatchObject([{ detail: "subrequest_limit" }, { detail: "subrequest_limit" }]);
+    // The two refusals are one audit row with a count (repeated failures are aggregated).
+    const denied = (await audit(id, 51)).filter((row: any) => row.decision === "denied");
+    expect(denied).toMatchObject([{ detail: "subrequest_limit", count: 2 }]);
     expect((await exec(id, `(await fetch("https://api.allowed.test/again")).status`)).result).toBe(200);
   });
 
@@ -302,13 +303,26 @@ describe("secrets by placeholder", () => {
     expect(hit!.headers.authorization).toBe("Bearer");
   });
 
-  it("a redirect from the secret's host to another host carries neither the value nor the header", async () => {
+  it("a request that carried a secret does not follow a redirect to a host outside the secret's hosts", async () => {
     const { id } = await createSandbox(WITH_SECRET);
     await fetch("https://upstream.log/", { method: "DELETE" });
-    await exec(id, `await fetch("https://api.allowed.test/redirect?to=https://img.cdn.test/steal", { headers: { authorization: "Bearer " + env.GITHUB_TOKEN } })`);
+    const out = await exec(
+      id,
+      `const r = await fetch("https://api.allowed.test/redirect?to=https://img.cdn.test/steal", { headers: { authorization: "Bearer " + env.GITHUB_TOKEN } }); [r.status, await r.json()]`,
+    );
+    expect(out.result[0]).toBe(403);
+    expect(out.result[1]).toMatchObject({ code: "egress_denied", reason: "secret_redirect", host: "img.cdn.test" });
+    const hits = await upstreamHits();
+    expect(hits.map((h) => [new URL(h.url).hostname, h.headers.authorization])).toEqual([["api.allowed.test", `Bearer ${SECRET_VALUE}`]]);
+  });
+
+  it("without a secret, a redirect to another allowed host is followed, minus the credential headers", async () => {
+    const { id } = await createSandbox(NET);
+    await fetch("https://upstream.log/", { method: "DELETE" });
+    await exec(id, `await fetch("https://api.allowed.test/redirect?to=https://img.cdn.test/next", { headers: { authorization: "Bearer mine" } })`);
     const hits = await upstreamHits();
     expect(hits.map((h) => [new URL(h.url).hostname, h.headers.authorization])).toEqual([
-      ["api.allowed.test", `Bearer ${SECRET_VALUE}`],
+      ["api.allowed.test", "Bearer mine"],
       ["img.cdn.test", undefined],
     ]);
   });
@@ -321,6 +335,75 @@ describe("secrets by placeholder", () => {
     expect(out.result[1]).toMatchObject({ reason: "secret_in_url" });
     expect(JSON.stringify(out)).not.toContain(SECRET_VALUE);
     expect((await upstreamHits()).map((h) => new URL(h.url).hostname)).toEqual(["api.allowed.test"]);
+  });
+
+  it("a secret is injected only over https to port 443, unless its binding sets allowInsecure", async () => {
+    const rules = { allow: [{ host: "api.allowed.test" }] };
+    const strict = await createSandbox({ profile: "js-net", network: rules, secrets: { T: { secret: "gh", hosts: ["api.allowed.test"] } } });
+    const optIn = await createSandbox({ profile: "js-net", network: rules, secrets: { T: { secret: "gh", hosts: ["api.allowed.test"], allowInsecure: true } } });
+    expect(optIn.secrets.T).toEqual({ secret: "gh", hosts: ["api.allowed.test"], allowInsecure: true });
+    const urls = ["http://api.allowed.test/whoami", "https://api.allowed.test:8443/whoami", "https://api.allowed.test/whoami"];
+    const code = `const out = []; for (const u of ${JSON.stringify(urls)}) { out.push((await (await fetch(u, { headers: { authorization: "Bearer " + env.T } })).json()).authorized); } out`;
+    await fetch("https://upstream.log/", { method: "DELETE" });
+    expect((await exec(strict.id, code)).result).toEqual([false, false, true]);
+    expect((await upstreamHits()).map((h) => h.headers.authorization)).toEqual(["Bearer", "Bearer", `Bearer ${SECRET_VALUE}`]);
+    expect((await exec(optIn.id, code)).result).toEqual([true, true, true]);
+  });
+
+  describe("a value full of characters that escaping changes", () => {
+    const ESCAPY = { ...NET, secrets: { T: { secret: "escapy", hosts: ["api.allowed.test"] } } };
+    beforeAll(async () => {
+      expect([200, 201]).toContain((await api("PUT", "/v1/secrets/escapy", { json: { value: ESCAPY_VALUE } })).status);
+    });
+
+    /** Every form an upstream might echo the value in: none may reach the code. */
+    const forms = (v: string) => [
+      v,
+      JSON.stringify(v).slice(1, -1),
+      JSON.stringify(v).slice(1, -1).replace(/\//g, "\\/"),
+      encodeURIComponent(v),
+      encodeURIComponent(v).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()),
+      new URLSearchParams({ v }).toString().slice(2),
+      v.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!),
+    ];
+
+    it("is scrubbed from JSON echoes, HTML error pages and percent-encoded cookies", async () => {
+      const { id } = await createSandbox(ESCAPY);
+      const out = await exec(
+        id,
+        `const auth = { authorization: "Bearer " + env.T };
+         const echo = await fetch("https://api.allowed.test/echo", { method: "POST", headers: auth, body: JSON.stringify({ t: env.T }) });
+         const html = await fetch("https://api.allowed.test/html-fail", { headers: auth });
+         const cookie = await fetch("https://api.allowed.test/cookie", { headers: auth });
+         ({ echo: await echo.text(), html: await html.text(), cookie: cookie.headers.get("set-cookie") })`,
+      );
+      expect(out.status).toBe("ok");
+      const everything = JSON.stringify(out);
+      for (const form of forms(ESCAPY_VALUE)) expect(everything).not.toContain(form);
+      expect(out.result.echo).toContain("Bearer sbx_placeholder_");
+      expect(out.result.html).toContain("invalid token: Bearer sbx_placeholder_");
+      expect(out.result.cookie).toMatch(/^t=Bearer%20sbx_placeholder_[a-z2-7]+; Path=\/$/);
+      expect((await upstreamHits()).some((h) => h.headers.authorization === `Bearer ${ESCAPY_VALUE}`)).toBe(true);
+    });
+
+    for (const enc of ["uri", "lower", "form", "raw"]) {
+      it(`a redirect carrying the value ${enc}-encoded in its URL is refused`, async () => {
+        const { id } = await createSandbox({ ...ESCAPY, secrets: { T: { secret: "escapy", hosts: ["api.allowed.test", "*.cdn.test"] } } });
+        await fetch("https://upstream.log/", { method: "DELETE" });
+        const out = await exec(id, `const r = await fetch("https://api.allowed.test/leaky-redirect?enc=${enc}", { headers: { authorization: "Bearer " + env.T } }); [r.status, await r.json()]`);
+        expect(out.result[0]).toBe(403);
+        expect(out.result[1]).toMatchObject({ reason: "secret_in_url" });
+        expect((await upstreamHits()).map((h) => new URL(h.url).hostname)).toEqual(["api.allowed.test"]);
+      });
+    }
+
+    it("PUT /v1/secrets accepts printable ASCII only", async () => {
+      for (const value of ["has space", "tab\there", "naïve", "line\nbreak"]) {
+        const { status, body } = await problemOf(await api("PUT", "/v1/secrets/bad-alphabet", { json: { value } }));
+        expect(status).toBe(400);
+        expect(body.errors[0].message).toMatch(/printable ASCII/);
+      }
+    });
   });
 
   it("GET /types declares the secret as a placeholder string", async () => {
