@@ -9,6 +9,7 @@ import type { SecretBinding } from "../schemas/sandbox";
 import { openSecret } from "../secrets/crypto";
 import { decideEgress, hostMatchesAny } from "./policy";
 import { carriesValue, scrubStream, scrubText } from "./scrub";
+import { describeUpstreamFailure } from "./failures";
 
 /** Redirects the gateway follows before giving up. */
 export const MAX_REDIRECTS = 10;
@@ -139,9 +140,9 @@ export class EgressGateway extends WorkerEntrypoint<Env, CapabilityProps> {
       try {
         response = await fetch(decision.url, { method, headers: outgoing, body, redirect: "manual" });
       } catch (error) {
-        const message = scrubText(error instanceof Error ? error.message : String(error), scrubPairs());
-        record({ decision: "allowed", host: decision.host, method, detail: `failed: ${message}`.slice(0, 200) });
-        return problemResponse(new SandboxerError(ErrorCode.upstreamFailed, `The request to ${decision.host} failed: ${message}`, { host: decision.host }));
+        const failure = describeUpstreamFailure(error, decision.host);
+        record({ decision: "allowed", host: decision.host, method, detail: `failed: ${failure.kind}` });
+        return problemResponse(new SandboxerError(ErrorCode.upstreamFailed, failure.detail, { host: decision.host, failure: failure.kind }));
       }
 
       // The runtime hands every request to the gateway in manual mode (and would follow a
