@@ -18,10 +18,11 @@ import { Sandbox, search } from "./sandbox.ts";
 
 export { SandboxerError, type Problem } from "./errors.ts";
 export type { ClientOptions, RetryPolicy } from "./http.ts";
-export { Sandbox, type ExecOptions, type FileBody, type OutputLine } from "./sandbox.ts";
+export { Sandbox, type CommandRunOptions, type CommandSpec, type ExecOptions, type FileBody, type OutputLine } from "./sandbox.ts";
 export { readServerSentEvents, type ServerSentEvent } from "./sse.ts";
 export type { SandboxRecord, SandboxList, CreateSandboxInput } from "../src/schemas/sandbox";
 export type { ExecResult, ExecError, LogEntry } from "../src/schemas/exec";
+export type { CommandRequest, CommandResult, ProcessInfo } from "../src/schemas/commands";
 export type { FileEntry } from "../src/schemas/files";
 export type { ExecutionPage } from "../src/schemas/executions";
 export type { AuditPage } from "../src/schemas/audit";

@@ -1,11 +1,12 @@
 import type { AuditPage } from "../src/schemas/audit";
+import type { CommandRequest, CommandResult, ProcessInfo } from "../src/schemas/commands";
 import type { ExecRequest, ExecResult, OutputLine } from "../src/schemas/exec";
 import type { ExecutionPage } from "../src/schemas/executions";
 import type { FileEntry } from "../src/schemas/files";
 import type { PatchSandboxInput, SandboxRecord } from "../src/schemas/sandbox";
 import { SandboxerError } from "./errors.ts";
 import type { Transport } from "./http.ts";
-import { ExecutionCollector, readServerSentEvents } from "./sse.ts";
+import { CommandCollector, ExecutionCollector, readServerSentEvents } from "./sse.ts";
 
 export type { OutputLine };
 
@@ -18,6 +19,21 @@ export interface ExecOptions extends Omit<ExecRequest, "code"> {
   /** Cancels the request (the execution itself runs to its own limits). */
   signal?: AbortSignal;
 }
+
+/** A command: a shell line (run by `bash -lc`), or the request's fields (`cmd` or `argv`, `cwd`, `env`, `stdin`, `timeoutMs`). */
+export type CommandSpec = string | Omit<CommandRequest, "background">;
+
+/** Options of `commands.run` besides the command. */
+export interface CommandRunOptions {
+  /** Each chunk the command writes to stdout, as it writes it (the call then streams over SSE). */
+  onStdout?: (text: string) => void;
+  /** Each chunk the command writes to stderr, as it writes it. */
+  onStderr?: (text: string) => void;
+  /** Cancels the request (the command itself runs to its own limits). */
+  signal?: AbortSignal;
+}
+
+const commandBody = (command: CommandSpec) => (typeof command === "string" ? { cmd: command } : command);
 
 /** What `files.write` accepts. */
 export type FileBody = string | Uint8Array | ArrayBuffer | Blob;
@@ -86,6 +102,43 @@ export class Sandbox {
     delete: async (path: string): Promise<void> => {
       await this.#http.request("DELETE", `${this.#base}/files/${encodePath(path)}`);
     },
+  };
+
+  /** Shell commands (linux sandboxes: profile `linux` or `linux-net`). */
+  readonly commands = {
+    /**
+     * Runs a command to completion. With `onStdout`/`onStderr` the output arrives as it is
+     * written (server-sent events); either way the whole result is returned. A non-zero exit
+     * is `exitCode`, not an exception.
+     */
+    run: async (command: CommandSpec, options: CommandRunOptions = {}): Promise<CommandResult> => {
+      const { onStdout, onStderr, signal } = options;
+      const json = commandBody(command);
+      if (!onStdout && !onStderr) return this.#http.json<CommandResult>("POST", `${this.#base}/commands`, { json, signal });
+      const response = await this.#http.request("POST", `${this.#base}/commands/stream`, { json, signal });
+      const collector = new CommandCollector();
+      for await (const event of readServerSentEvents(response.body!, signal)) {
+        const chunk = collector.add(event);
+        if (chunk) (chunk.stream === "stdout" ? onStdout : onStderr)?.(chunk.data);
+      }
+      signal?.throwIfAborted();
+      const result = collector.result();
+      if (result && "commandId" in result) return result;
+      throw new SandboxerError("internal", 500, result?.error.message ?? "The command's event stream ended without its result.");
+    },
+  };
+
+  /** Background processes (linux sandboxes): started now, watched and killed later. */
+  readonly processes = {
+    /** Starts a command in the background; answers at once with its process. */
+    start: async (command: CommandSpec, options: { signal?: AbortSignal } = {}): Promise<ProcessInfo> =>
+      this.#http.json<ProcessInfo>("POST", `${this.#base}/commands`, { json: { ...commandBody(command), background: true }, ...options }),
+    /** Running and recently finished processes. */
+    list: async (): Promise<ProcessInfo[]> => (await this.#http.json<{ processes: ProcessInfo[] }>("GET", `${this.#base}/processes`)).processes,
+    /** One process, with the tails of its output. */
+    get: async (pid: string): Promise<ProcessInfo> => this.#http.json<ProcessInfo>("GET", `${this.#base}/processes/${encodeURIComponent(pid)}`),
+    /** Kills a process and everything it started; answers it as it ended. */
+    kill: async (pid: string): Promise<ProcessInfo> => this.#http.json<ProcessInfo>("DELETE", `${this.#base}/processes/${encodeURIComponent(pid)}`),
   };
 
   /** Sets the remaining lifetime to `seconds` from now (capped by the profile). */

@@ -3,6 +3,7 @@
  * as durable-objects/sandbox/sse.ts writes them). Shared by the HTTP client and the RPC
  * entrypoint. No dependencies: runs in Node ≥ 18, Deno, Bun, browsers and Workers.
  */
+import type { CommandResult } from "../src/schemas/commands";
 import type { ExecResult, ExecSummary, OutputLine } from "../src/schemas/exec";
 
 /** One event of the stream: `stdout`/`stderr` while the code runs, then `result` or `error`, then `done`. */
@@ -93,5 +94,36 @@ export class ExecutionCollector {
   result(): ExecResult | null {
     if (!this.summary || typeof this.summary.executionId !== "string" || !this.summary.cpu) return null;
     return { ...this.summary, ...this.outcome, stdout: this.output.stdout, stderr: this.output.stderr, logs: this.logs };
+  }
+}
+
+/** A chunk of a command's output, as the command stream's `stdout`/`stderr` events carry it. */
+export interface CommandOutput {
+  stream: "stdout" | "stderr";
+  data: string;
+}
+
+/**
+ * A command's result, from its stream's events: `stdout`/`stderr` chunks (`{data}`), then
+ * `exit` (the whole result) or `error` (`{name, message}`: it could not be run).
+ */
+export class CommandCollector {
+  private exit: CommandResult | undefined;
+  private failure: { name: string; message: string } | undefined;
+
+  /** Takes one event; answers the output chunk when it is one. */
+  add({ event, data }: ServerSentEvent): CommandOutput | undefined {
+    if ((event === "stdout" || event === "stderr") && typeof (data as { data?: unknown })?.data === "string") {
+      return { stream: event, data: (data as { data: string }).data };
+    }
+    if (event === "exit") this.exit = data as CommandResult;
+    else if (event === "error") this.failure = data as { name: string; message: string };
+    return undefined;
+  }
+
+  /** The result; `{ error }` when the stream said it could not be run; null when it ended before either. */
+  result(): CommandResult | { error: { name: string; message: string } } | null {
+    if (this.exit && typeof this.exit.commandId === "string") return this.exit;
+    return this.failure ? { error: this.failure } : null;
   }
 }

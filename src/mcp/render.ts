@@ -1,6 +1,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { toSandboxerError } from "../api/problem";
 import { ErrorCode } from "../errors";
+import type { CommandResult } from "../schemas/commands";
 import type { ExecResult } from "../schemas/exec";
 
 /** A successful tool result: a short text for the model, the whole value as structured content. */
@@ -48,4 +49,16 @@ export function execResult(result: ExecResult, sandboxId: string | undefined): C
   if (result.stderr) lines.push(`stderr:\n${result.stderr}${result.stderrTruncated ? "\n[truncated]" : ""}`);
   const structured = sandboxId ? { sandboxId, ...result } : { ...result };
   return { ...toolResult(lines.join("\n"), structured), ...(result.status === "error" ? { isError: true } : {}) };
+}
+
+/**
+ * A command as a tool result: the exit code, then what it wrote. A non-zero exit or a limit
+ * that stopped it is `isError`, so the model reads the output and tries again.
+ */
+export function commandResult(result: CommandResult, sandboxId: string): CallToolResult {
+  const lines = [`exit code: ${result.exitCode} (${result.durationMs} ms)${result.limit ? ` (stopped by the ${result.limit} limit)` : ""}`];
+  if (result.stdout) lines.push(`stdout:\n${result.stdout}${result.stdoutTruncated ? "\n[truncated]" : ""}`);
+  if (result.stderr) lines.push(`stderr:\n${result.stderr}${result.stderrTruncated ? "\n[truncated]" : ""}`);
+  const failed = result.exitCode !== 0 || result.limit !== undefined;
+  return { ...toolResult(lines.join("\n"), { sandboxId, ...result }), ...(failed ? { isError: true } : {}) };
 }

@@ -10,16 +10,18 @@ import {
   ListSandboxesToolInput,
   ReadFileToolInput,
   RunCodeToolInput,
+  RunCommandToolInput,
   SandboxToolInput,
   SetTimeoutToolInput,
   WriteFileToolInput,
 } from "../schemas/mcp";
-import { errorResult, execResult, jsonResult, toolResult } from "./render";
+import { commandResult, errorResult, execResult, jsonResult, toolResult } from "./render";
 
 /** What the server tells a model about itself when it connects. */
 const INSTRUCTIONS =
-  "sand-boxer runs JavaScript/TypeScript in isolated sandboxes with a CPU budget, wall-time and output limits, and no network unless the profile allows it. " +
+  "sand-boxer runs JavaScript/TypeScript in isolated sandboxes with a CPU budget, wall-time and output limits, and no network unless the profile allows it, and shell commands and python/bash in Linux sandboxes. " +
   "For a quick computation call run_code without sandboxId. To keep files between runs, create_sandbox, then write_file / run_code (code can import workspace files by relative path) / read_file, and stop_sandbox when done. " +
+  "For a shell, create_sandbox with profile `linux` (bash, python3, no network; `linux-net` for network), then run_command or run_code with language `python` or `bash` and that sandboxId. " +
   "A sandbox stops by itself after its TTL or idle timeout. get_types gives the TypeScript declarations of the `env` the code receives.";
 
 /** URI of a sandbox's `.d.ts` resource. */
@@ -70,7 +72,7 @@ export function buildMcpServer(ops: Operations, version: string): McpServer {
 
   tool(
     "run_code",
-    "Run a JavaScript or TypeScript snippet in a fresh V8 isolate and get its result, stdout and stderr. Without `sandboxId` it runs in a one-off sandbox deleted afterwards. A thrown error or an exceeded limit (CPU budget, wall time, output) comes back as an error result with the error's line and column in your code: fix the code and call again.",
+    "Run a JavaScript or TypeScript snippet in a fresh V8 isolate and get its result, stdout and stderr; or, with `language` `python` or `bash` and the `sandboxId` of a linux sandbox, a script run by that interpreter. Without `sandboxId` it runs in a one-off sandbox deleted afterwards. A thrown error or an exceeded limit (CPU budget, wall time, output) comes back as an error result with the error's line and column in your code: fix the code and call again.",
     RunCodeToolInput,
     // With a `js-net` sandbox the code may reach the hosts its allowlist names.
     { openWorldHint: true },
@@ -84,6 +86,15 @@ export function buildMcpServer(ops: Operations, version: string): McpServer {
         await ops.destroy(sandbox.id).catch((error) => console.error(`could not delete one-off sandbox ${sandbox.id}:`, error));
       }
     },
+  );
+
+  tool(
+    "run_command",
+    "Run a shell command (`bash -lc`) in a linux sandbox's /workspace and get its exit code, stdout and stderr (files written by write_file are there). A non-zero exit or a limit that stopped it (wall time, memory, output) comes back as an error result with the output: read it, fix the command and call again. Needs a sandbox created with profile `linux` (or `linux-net`).",
+    RunCommandToolInput,
+    // With a `linux-net` sandbox the command may reach the network.
+    { openWorldHint: true },
+    async ({ sandboxId, ...request }) => commandResult(await ops.runCommand(sandboxId, request), sandboxId),
   );
 
   tool(

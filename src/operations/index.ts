@@ -1,5 +1,6 @@
 import { operationContext } from "./context";
 import { bulkOperations } from "./bulk";
+import { commandOperations } from "./commands";
 import { execOperations } from "./exec";
 import { fileOperations } from "./files";
 import { inspectOperations } from "./inspect";
@@ -12,6 +13,7 @@ export type { OperationContext } from "./context";
 export type { CreateOptions, CreateOutcome, UpdateOptions } from "./sandboxes";
 export type { FileContent, FileData } from "./files";
 export type { ExecInput, ExecOptions } from "./exec";
+export type { CommandInput } from "./commands";
 export type { PutSecretOutcome } from "./secrets";
 export { parseInput, validationError } from "./validate";
 
@@ -40,6 +42,7 @@ export function operations(env: Env, tenant: string) {
     ...profileOperations(ctx),
     ...observeOperations(ctx),
     ...bulkOperations(ctx),
+    ...commandOperations(ctx),
   };
 }
 

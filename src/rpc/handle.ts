@@ -5,6 +5,8 @@ import type { ExecResult } from "../schemas/exec";
 import type { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
 import type { FileEntry } from "../schemas/files";
 import type { PatchSandboxInput, SandboxRecord } from "../schemas/sandbox";
+import type { CommandResult, ProcessInfo } from "../schemas/commands";
+import { commandOverRpc, startOverRpc, type RpcCommandRequest } from "./commands";
 import { rpcCall } from "./errors";
 import { execOverRpc, execStreamOverRpc, type RpcExecRequest } from "./exec";
 
@@ -46,6 +48,21 @@ export class SandboxHandle extends RpcTarget {
   }
   execStream(request: RpcExecRequest): Promise<ReadableStream<Uint8Array>> {
     return rpcCall(() => execStreamOverRpc(this.#ops, this.#id, request));
+  }
+  runCommand(request: RpcCommandRequest): Promise<CommandResult> {
+    return rpcCall(() => commandOverRpc(this.#ops, this.#id, request));
+  }
+  startProcess(request: RpcCommandRequest): Promise<ProcessInfo> {
+    return rpcCall(() => startOverRpc(this.#ops, this.#id, request));
+  }
+  listProcesses(): Promise<ProcessInfo[]> {
+    return rpcCall(() => this.#ops.listProcesses(this.#id));
+  }
+  getProcess(pid: string): Promise<ProcessInfo> {
+    return rpcCall(() => this.#ops.getProcess(this.#id, pid));
+  }
+  killProcess(pid: string): Promise<ProcessInfo> {
+    return rpcCall(() => this.#ops.killProcess(this.#id, pid));
   }
   readFile(path: string): Promise<FileContent> {
     return rpcCall(() => this.#ops.readFile(this.#id, path));

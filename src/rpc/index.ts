@@ -6,6 +6,8 @@
 export { SandboxService, type SandboxServiceProps } from "./service";
 export { SandboxHandle } from "./handle";
 export type { RpcExecRequest, OutputLine } from "./exec";
+export type { RpcCommandRequest } from "./commands";
+export type { CommandRequest, CommandResult, ProcessInfo } from "../schemas/commands";
 export { SandboxerError, ErrorCode, ERROR_STATUS } from "../errors";
 export { readServerSentEvents, type ServerSentEvent } from "../../client/sse";
 export type { HostTool, HostTools } from "../capabilities/tools";

@@ -7,6 +7,8 @@ import type { FileEntry } from "../schemas/files";
 import type { ProfileList } from "../schemas/profile";
 import type { CreateSandboxInput, ListSandboxesInput, PatchSandboxInput, SandboxList, SandboxRecord } from "../schemas/sandbox";
 import type { PutSecretInput, SecretList } from "../schemas/secrets";
+import type { CommandResult, ProcessInfo } from "../schemas/commands";
+import { commandOverRpc, startOverRpc, type RpcCommandRequest } from "./commands";
 import { rpcCall } from "./errors";
 import { execOverRpc, execStreamOverRpc, type RpcExecRequest } from "./exec";
 import { SandboxHandle } from "./handle";
@@ -66,6 +68,30 @@ export class SandboxService extends WorkerEntrypoint<Env, SandboxServiceProps> {
   /** Runs a snippet and returns the events of the SSE route as a byte stream (`readServerSentEvents`). */
   execStream(id: string, request: RpcExecRequest): Promise<ReadableStream<Uint8Array>> {
     return rpcCall(() => execStreamOverRpc(this.#ops(), id, request));
+  }
+  /**
+   * Runs a shell command (`cmd` by `bash -lc`, or `argv` as is) on a linux sandbox to
+   * completion; with `onStdout`/`onStderr` its output reaches the caller as it is written.
+   * A non-zero exit is a result (`exitCode`), not an error.
+   */
+  runCommand(id: string, request: RpcCommandRequest): Promise<CommandResult> {
+    return rpcCall(() => commandOverRpc(this.#ops(), id, request));
+  }
+  /** Starts a command in the background (linux sandboxes); answers at once with its process. */
+  startProcess(id: string, request: RpcCommandRequest): Promise<ProcessInfo> {
+    return rpcCall(() => startOverRpc(this.#ops(), id, request));
+  }
+  /** Running and recently finished background processes. */
+  listProcesses(id: string): Promise<ProcessInfo[]> {
+    return rpcCall(() => this.#ops().listProcesses(id));
+  }
+  /** A background process with the tails of its output. */
+  getProcess(id: string, pid: string): Promise<ProcessInfo> {
+    return rpcCall(() => this.#ops().getProcess(id, pid));
+  }
+  /** Kills a background process and everything it started. Activity. */
+  killProcess(id: string, pid: string): Promise<ProcessInfo> {
+    return rpcCall(() => this.#ops().killProcess(id, pid));
   }
   /** A workspace file: `{ entry, data }` (bytes). Activity. */
   readFile(id: string, path: string): Promise<FileContent> {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { CommandRequest } from "./commands";
 import { ExecRequest } from "./exec";
 import { FilesQuery } from "./files";
 import { CreateSandboxBody, ListSandboxesInput, PatchSandboxBody } from "./sandbox";
@@ -23,7 +24,9 @@ export const CreateSandboxToolInput = CreateSandboxBody.pick({
   capabilities: true,
   network: true,
 }).extend({
-  profile: CreateSandboxBody.shape.profile.describe("The profile: `js` (default, no network) or `js-net` (egress to the hosts in `network.allow`)."),
+  profile: CreateSandboxBody.shape.profile.describe(
+    "The profile: `js` (default, no network) or `js-net` (egress to the hosts in `network.allow`) for JS/TS; `linux` (a Linux jail with bash and python3, no network) or `linux-net` for run_command and python/bash code.",
+  ),
   ttlSeconds: CreateSandboxBody.shape.ttlSeconds.describe("Absolute lifetime in seconds (js: default 900, at most 86400)."),
   idleTimeoutSeconds: CreateSandboxBody.shape.idleTimeoutSeconds.describe("Stop after this many seconds without activity (js: default 300)."),
   metadata: CreateSandboxBody.shape.metadata.describe("String labels to find the sandbox again with list_sandboxes."),
@@ -40,8 +43,20 @@ export const RunCodeToolInput = ExecRequest.extend({
   code: ExecRequest.shape.code.describe(
     "JavaScript or TypeScript. Top-level `await` works; the value of the last expression statement (or a top-level `return`) is the result. `console.log` goes to stdout, `console.error` to stderr. Import workspace files by relative path with their extension.",
   ),
-  language: ExecRequest.shape.language.describe("`js` (default) or `ts`."),
+  language: ExecRequest.shape.language.describe(
+    "`js` (default) or `ts` in a V8 isolate; `python` or `bash` on a linux sandbox (give the `sandboxId` of one created with profile `linux`).",
+  ),
 });
+
+/** `run_command`: one shell line on a linux sandbox, run to completion. */
+export const RunCommandToolInput = z
+  .object({
+    sandboxId: SandboxId.describe("A linux sandbox (create_sandbox with profile `linux` or `linux-net`)."),
+    cmd: CommandRequest.shape.cmd.unwrap().describe("A shell line, run by `bash -lc` in /workspace, e.g. `ls -la && python3 main.py`."),
+    cwd: CommandRequest.shape.cwd.describe("Working directory: absolute, or relative to /workspace (the default)."),
+    timeoutMs: CommandRequest.shape.timeoutMs.describe("Wall-clock limit in ms; at most the profile's."),
+  })
+  .strict();
 
 /** `write_file`: text (or base64 bytes) into the workspace. */
 export const WriteFileToolInput = z
@@ -81,4 +96,5 @@ export const ListSandboxesToolInput = ListSandboxesInput.extend({
 
 export type CreateSandboxToolInput = z.infer<typeof CreateSandboxToolInput>;
 export type RunCodeToolInput = z.infer<typeof RunCodeToolInput>;
+export type RunCommandToolInput = z.infer<typeof RunCommandToolInput>;
 export type WriteFileToolInput = z.infer<typeof WriteFileToolInput>;

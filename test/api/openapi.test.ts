@@ -24,6 +24,7 @@ describe("OpenAPI and docs", () => {
         "POST /v1/sandboxes/{id}/exec/stream",
         "GET /v1/sandboxes/{id}/executions",
         "POST /v1/sandboxes/{id}/commands",
+        "POST /v1/sandboxes/{id}/commands/stream",
         "GET /v1/sandboxes/{id}/processes",
         "GET /v1/sandboxes/{id}/processes/{pid}",
         "DELETE /v1/sandboxes/{id}/processes/{pid}",
@@ -53,6 +54,16 @@ describe("OpenAPI and docs", () => {
     const doc = await (await api("GET", "/v1/openapi.json", { as: null })).json<any>();
     expect(Object.keys(doc.paths["/v1/sandboxes/{id}/exec"].post.responses["200"].content)).toEqual(["application/json"]);
     expect(Object.keys(doc.paths["/v1/sandboxes/{id}/exec/stream"].post.responses["200"].content)).toEqual(["text/event-stream"]);
+  });
+
+  it("declares JSON only on commands, and the event stream on runCommandStream, with the body errors", async () => {
+    const doc = await (await api("GET", "/v1/openapi.json", { as: null })).json<any>();
+    const run = doc.paths["/v1/sandboxes/{id}/commands"].post;
+    const stream = doc.paths["/v1/sandboxes/{id}/commands/stream"].post;
+    expect(Object.keys(run.responses["200"].content)).toEqual(["application/json"]);
+    expect(Object.keys(stream.responses["200"].content)).toEqual(["text/event-stream"]);
+    expect(stream.operationId).toBe("runCommandStream");
+    for (const op of [run, stream]) expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "404", "410", "413", "415", "422", "503"]));
   });
 
   it("declares the metadata filter, 503 on every operation, and 404 only where there is a sandbox or secret", async () => {

@@ -124,6 +124,65 @@ describe("Sandboxer client", () => {
   });
 });
 
+// A linux sandbox under `npm start` is a real bubblewrap jail.
+describe("Sandboxer client: commands and processes", () => {
+  let linux: Sandbox;
+  beforeAll(async () => {
+    linux = await sbx.sandboxes.create({ profile: "linux", ttlSeconds: 600 });
+  });
+
+  it("commands.run takes a shell line and answers the result; a non-zero exit is a result", async () => {
+    expect(await linux.commands.run("echo hi && echo err >&2")).toMatchObject({ exitCode: 0, stdout: "hi\n", stderr: "err\n" });
+    const failed = await linux.commands.run("exit 7");
+    expect(failed.exitCode).toBe(7);
+    expect(failed.commandId).toMatch(/^exe_/);
+  });
+
+  it("commands.run takes argv, cwd, env, stdin and timeoutMs", async () => {
+    await linux.files.write("dir/x.txt", "x");
+    const result = await linux.commands.run({ argv: ["bash", "-c", 'pwd; echo "$GREETING"; cat'], cwd: "dir", env: { GREETING: "it's $HOME" }, stdin: "from stdin", timeoutMs: 10_000 });
+    expect(result).toMatchObject({ exitCode: 0, stdout: "/workspace/dir\nit's $HOME\nfrom stdin" });
+    expect(await linux.commands.run({ cmd: "sleep 30", timeoutMs: 300 })).toMatchObject({ limit: "wall" });
+  });
+
+  it("commands.run streams output to the callbacks while the command runs, then returns the whole result", async () => {
+    const seen: [string, string, number][] = [];
+    const started = Date.now();
+    const result = await linux.commands.run("echo first; sleep 1; echo second; echo warned >&2", {
+      onStdout: (text) => seen.push(["stdout", text, Date.now() - started]),
+      onStderr: (text) => seen.push(["stderr", text, Date.now() - started]),
+    });
+    expect(seen.filter(([s]) => s === "stdout").map(([, t]) => t).join("")).toBe("first\nsecond\n");
+    expect(seen.filter(([s]) => s === "stderr").map(([, t]) => t).join("")).toBe("warned\n");
+    // "first" arrived before the command slept: it was streamed, not replayed at the end.
+    expect(seen[0]).toEqual(["stdout", "first\n", expect.any(Number)]);
+    expect(seen[0]![2]).toBeLessThan(Date.now() - started - 500);
+    expect(result).toMatchObject({ exitCode: 0, stdout: "first\nsecond\n", stderr: "warned\n" });
+  });
+
+  it("processes start, list, get and kill a background command", async () => {
+    const started = await linux.processes.start("echo ready; sleep 60");
+    expect(started).toMatchObject({ status: "running", command: "echo ready; sleep 60" });
+    expect((await linux.processes.list()).map((p) => p.pid)).toContain(started.pid);
+    let one = await linux.processes.get(started.pid);
+    for (let i = 0; i < 50 && !one.stdoutTail; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      one = await linux.processes.get(started.pid);
+    }
+    expect(one).toMatchObject({ pid: started.pid, status: "running", stdoutTail: "ready\n" });
+    expect(await linux.processes.kill(started.pid)).toMatchObject({ pid: started.pid, status: "killed" });
+    expect((await failure(linux.processes.get("proc_none"))).code).toBe("not_found");
+  });
+
+  it("errors are typed: a js sandbox has no shell, a bad body lists the field", async () => {
+    const js = await sbx.sandboxes.create({ ttlSeconds: 60 });
+    const shell = await failure(js.commands.run("echo hi"));
+    expect(shell).toMatchObject({ code: "limit_exceeded", status: 422 });
+    const bad = await failure(linux.commands.run({ cmd: "true", argv: ["true"] }));
+    expect(bad).toMatchObject({ code: "validation_failed", status: 400 });
+  });
+});
+
 describe("retry policy", () => {
   /** The real service behind a proxy that answers 503 (Retry-After: 0) to the first `n` requests with `method`. */
   function flakyFetch(n: number, method = "GET") {

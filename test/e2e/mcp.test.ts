@@ -48,7 +48,7 @@ describe("MCP endpoint", () => {
     const { tools } = await mcp.listTools();
     const names = tools.map((t) => t.name).sort();
     expect(names).toEqual(
-      ["create_sandbox", "get_types", "list_files", "list_sandboxes", "read_file", "run_code", "set_timeout", "stop_sandbox", "write_file"].sort(),
+      ["create_sandbox", "get_types", "list_files", "list_sandboxes", "read_file", "run_code", "run_command", "set_timeout", "stop_sandbox", "write_file"].sort(),
     );
     for (const t of tools) {
       expect(t.description!.length).toBeGreaterThan(40);
@@ -57,6 +57,12 @@ describe("MCP endpoint", () => {
     const runCode = tools.find((t) => t.name === "run_code")!;
     expect(Object.keys(runCode.inputSchema.properties!)).toEqual(expect.arrayContaining(["code", "sandboxId", "language"]));
     expect(runCode.inputSchema.required).toEqual(["code"]);
+    expect((runCode.inputSchema.properties!.language as { enum: string[] }).enum).toEqual(expect.arrayContaining(["python", "bash"]));
+    const runCommand = tools.find((t) => t.name === "run_command")!;
+    expect(Object.keys(runCommand.inputSchema.properties!).sort()).toEqual(["cmd", "cwd", "sandboxId", "timeoutMs"]);
+    expect(runCommand.inputSchema.required!.sort()).toEqual(["cmd", "sandboxId"]);
+    expect(mcp.getInstructions()).toContain("run_command");
+    expect(mcp.getInstructions()).toContain("linux");
   });
 
   it("refuses a request without a key or with a wrong key, as HTTP does", async () => {
@@ -184,5 +190,63 @@ describe("MCP endpoint", () => {
     expect(next.structuredContent).toMatchObject({ status: "ok", result: 2 });
     const health = await fetch(`${service.url}/healthz`);
     expect(health.status).toBe(200);
+  });
+});
+
+// Linux sandboxes under `npm start` are real bubblewrap jails started by the jail host.
+describe("MCP on a linux sandbox", () => {
+  let sandboxId: string;
+  beforeAll(async () => {
+    const created = await call("create_sandbox", { profile: "linux", ttlSeconds: 600 });
+    expect(created.isError, text(created)).toBeFalsy();
+    sandboxId = created.structuredContent.id;
+  });
+
+  it("run_command runs a shell line in /workspace and sees files written by write_file", async () => {
+    await call("write_file", { sandboxId, path: "notes/a.txt", content: "from write_file" });
+    const result = await call("run_command", { sandboxId, cmd: "pwd && cat notes/a.txt && echo oops >&2" });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ sandboxId, exitCode: 0, stdout: "/workspace\nfrom write_file", stderr: "oops\n" });
+    expect(text(result)).toMatch(/^exit code: 0 /);
+    expect(text(result)).toContain("stdout:\n/workspace\nfrom write_file");
+  });
+
+  it("run_command honours cwd, and a non-zero exit is an error result with the exit code and the output", async () => {
+    const inDir = await call("run_command", { sandboxId, cmd: "pwd", cwd: "notes" });
+    expect(inDir.structuredContent).toMatchObject({ exitCode: 0, stdout: "/workspace/notes\n" });
+    const failed = await call("run_command", { sandboxId, cmd: "echo partial; ls /nonexistent; exit 3" });
+    expect(failed.isError).toBe(true);
+    expect(failed.structuredContent).toMatchObject({ exitCode: 3, stdout: "partial\n" });
+    expect(failed.structuredContent.stderr).toContain("/nonexistent");
+    expect(text(failed)).toContain("exit code: 3");
+    expect(text(failed)).toContain("stderr:\n");
+  });
+
+  it("run_command stops a command at its timeoutMs and says which limit did", async () => {
+    const result = await call("run_command", { sandboxId, cmd: "sleep 30", timeoutMs: 500 });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ limit: "wall" });
+    expect(text(result)).toContain("wall limit");
+  });
+
+  it("run_command refuses what the operation refuses: a js sandbox has no shell, a bad cwd is named", async () => {
+    const js = await call("create_sandbox", {});
+    const refused = await call("run_command", { sandboxId: js.structuredContent.id, cmd: "echo hi" });
+    expect(refused.isError).toBe(true);
+    expect(refused.structuredContent).toMatchObject({ code: "limit_exceeded", limit: "commands", profiles: ["linux", "linux-net"] });
+    const empty = await call("run_command", { sandboxId, cmd: "" });
+    expect(empty.isError).toBe(true);
+    expect(text(empty)).toMatch(/cmd/);
+  });
+
+  it("run_code runs python and bash on a linux sandbox; a python exception is an error result", async () => {
+    const python = await call("run_code", { sandboxId, language: "python", code: "import sys\nprint(6 * 7)\nprint('warn', file=sys.stderr)" });
+    expect(python.isError, text(python)).toBeFalsy();
+    expect(python.structuredContent).toMatchObject({ sandboxId, status: "ok", stdout: "42\n", stderr: "warn\n" });
+    const bash = await call("run_code", { sandboxId, language: "bash", code: "echo $((40 + 2))" });
+    expect(bash.structuredContent).toMatchObject({ status: "ok", stdout: "42\n" });
+    const raised = await call("run_code", { sandboxId, language: "python", code: "raise ValueError('bad input')" });
+    expect(raised.isError).toBe(true);
+    expect(text(raised)).toContain("ValueError");
   });
 });

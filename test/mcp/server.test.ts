@@ -28,6 +28,7 @@ describe("/mcp", () => {
     const b = await connect("b");
     for (const [tool, args] of [
       ["run_code", { sandboxId: id, code: "1" }],
+      ["run_command", { sandboxId: id, cmd: "true" }],
       ["read_file", { sandboxId: id, path: "a.txt" }],
       ["write_file", { sandboxId: id, path: "a.txt", content: "x" }],
       ["list_files", { sandboxId: id }],

@@ -72,3 +72,40 @@ describe("the operation layer", () => {
     expect(body.errors[0].path).toMatch(/^query\.metadata/);
   });
 });
+
+describe("commands and processes in the operation layer", () => {
+  it("a bad command body is the same validation_failed, with the same paths, as over HTTP", async () => {
+    const { sandbox } = await operations(env, "tenant-a").create({ profile: "linux" });
+    const body = { cmd: "echo hi", argv: ["echo"], timeoutMs: -1, env: { "1BAD": "x" } };
+    const direct = await thrown(operations(env, "tenant-a").runCommand(sandbox.id, body as never));
+    const overHttp = await (await api("POST", `/v1/sandboxes/${sandbox.id}/commands`, { json: body })).json<any>();
+    expect(direct.code).toBe("validation_failed");
+    expect(overHttp.code).toBe("validation_failed");
+    expect(direct.extra.errors).toEqual(overHttp.errors);
+    expect((direct.extra.errors as { path: string }[]).map((e) => e.path)).toEqual(expect.arrayContaining(["body.timeoutMs", "body.env.1BAD"]));
+  });
+
+  it("a malformed process id is refused before any sandbox is asked, on every method that takes one", async () => {
+    const ops = operations(env, "tenant-a");
+    for (const call of [() => ops.getProcess("sbx_none", "../etc"), () => ops.killProcess("sbx_none", "")]) {
+      const error = await thrown(call());
+      expect(error.code).toBe("validation_failed");
+      expect((error.extra.errors as { path: string }[])[0]!.path).toBe("path.pid");
+    }
+  });
+
+  it("runCommand refuses background: true and names startProcess", async () => {
+    const { sandbox } = await operations(env, "tenant-a").create({ profile: "linux" });
+    const error = await thrown(operations(env, "tenant-a").runCommand(sandbox.id, { cmd: "sleep 1", background: true }));
+    expect(error.code).toBe("validation_failed");
+    expect(error.detail).toContain("startProcess");
+    expect(error.extra.errors).toEqual([{ path: "body.background", message: "use startProcess for a background command" }]);
+  });
+
+  it("a js sandbox has no shell: limit_exceeded naming the linux profiles", async () => {
+    const { sandbox } = await operations(env, "tenant-a").create({});
+    const error = await thrown(operations(env, "tenant-a").runCommand(sandbox.id, { cmd: "echo hi" }));
+    expect(error.code).toBe("limit_exceeded");
+    expect(error.extra).toMatchObject({ limit: "commands", profiles: ["linux", "linux-net"] });
+  });
+});

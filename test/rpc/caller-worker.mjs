@@ -73,6 +73,32 @@ export default class Caller extends WorkerEntrypoint {
     });
   }
 
+  /** runCommand with the caller's own output callbacks. */
+  commandWithCallbacks(id, request) {
+    const chunks = [];
+    return caught(async () => {
+      const result = await this.env.SANDBOXER.runCommand(id, {
+        ...request,
+        onStdout: (text) => void chunks.push(["stdout", text]),
+        onStderr: (text) => void chunks.push(["stderr", text]),
+      });
+      return { result, chunks };
+    });
+  }
+
+  /** Commands and background processes through a handle. */
+  processesViaHandle(id) {
+    return caught(async () => {
+      using sbx = await this.env.SANDBOXER.sandbox(id);
+      const run = await sbx.runCommand({ cmd: "echo from a handle" });
+      const started = await sbx.startProcess({ cmd: "sleep 100" });
+      const listed = await sbx.listProcesses();
+      const one = await sbx.getProcess(started.pid);
+      const killed = await sbx.killProcess(started.pid);
+      return { run, started, listed, one, killed };
+    });
+  }
+
   /** Binary-safe files over RPC. */
   roundTripBytes(id, bytes) {
     return caught(async () => {

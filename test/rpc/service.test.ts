@@ -12,6 +12,8 @@ interface Caller {
   execStreamText(id: string, code: string): Promise<Outcome<string>>;
   viaHandle(id: string): Promise<Outcome<any>>;
   roundTripBytes(id: string, bytes: number[]): Promise<Outcome<{ entry: any; bytes: number[] }>>;
+  commandWithCallbacks(id: string, request: Record<string, unknown>): Promise<Outcome<{ result: any; chunks: [string, string][] }>>;
+  processesViaHandle(id: string): Promise<Outcome<any>>;
 }
 type Outcome<T> = { value: T; error?: undefined } | { value?: undefined; error: { name: string; message: string } };
 
@@ -135,6 +137,49 @@ describe("exec over RPC", () => {
     const { id } = await createSandbox();
     const text = valueOf<string>(await A.call("types", id, { tools: ["add", "whoami"] }));
     expect(text).toContain("declare const tools: {\n  add(args?: unknown): Promise<unknown>;\n  whoami(args?: unknown): Promise<unknown>;\n};");
+  });
+});
+
+// Linux sandboxes here run on the container backend against the stand-in container server
+// (test/providers/linux/container-standin.mjs); the real jail is covered by test/e2e.
+describe("commands and processes over RPC", () => {
+  it("runCommand answers the command's result, a non-zero exit included, as over HTTP", async () => {
+    const { id } = await createSandbox({ profile: "linux" });
+    expect(valueOf(await A.call("runCommand", id, { cmd: "echo hi", env: { A: "1" } }))).toMatchObject({ exitCode: 0, stdout: "hi\n", stderr: "" });
+    const failed = valueOf<any>(await A.call("runCommand", id, { cmd: "nosuch" }));
+    expect(failed).toMatchObject({ exitCode: 127, stderr: "nosuch: command not found\n" });
+    expect(failed.commandId).toMatch(/^exe_/);
+  });
+
+  it("streams output chunks to the caller's callbacks and returns the whole result", async () => {
+    const { id } = await createSandbox({ profile: "linux" });
+    const { result, chunks } = valueOf(await A.commandWithCallbacks(id, { cmd: "echo streamed" }));
+    expect(chunks).toEqual([["stdout", "streamed\n"]]);
+    expect(result).toMatchObject({ exitCode: 0, stdout: "streamed\n" });
+  });
+
+  it("starts, lists, inspects and kills a background process, through the service and a handle", async () => {
+    const { id } = await createSandbox({ profile: "linux" });
+    const started = valueOf<any>(await A.call("startProcess", id, { cmd: "sleep 100" }));
+    expect(started).toMatchObject({ status: "running", command: "sleep 100" });
+    expect(valueOf<any[]>(await A.call("listProcesses", id))).toEqual([expect.objectContaining({ pid: started.pid })]);
+    expect(valueOf(await A.call("getProcess", id, started.pid))).toMatchObject({ pid: started.pid, stdoutTail: "tail of stdout\n" });
+    expect(valueOf(await A.call("killProcess", id, started.pid))).toMatchObject({ pid: started.pid, status: "killed", exitCode: 137 });
+    const viaHandle = valueOf(await A.processesViaHandle(id));
+    expect(viaHandle.run).toMatchObject({ exitCode: 0, stdout: "from a handle\n" });
+    expect(viaHandle.one).toMatchObject({ pid: viaHandle.started.pid, status: "running" });
+    expect(viaHandle.killed).toMatchObject({ status: "killed" });
+  });
+
+  it("errors cross with their codes: a bad body, an unknown process, a sandbox without a shell", async () => {
+    const { id } = await createSandbox({ profile: "linux" });
+    const bad = errorOf(await A.call("runCommand", id, { cmd: "true", argv: ["true"] }));
+    expect(bad).toMatchObject({ code: "validation_failed", status: 400 });
+    expect(bad.extra.errors).toEqual([{ path: "body.cmd", message: "give exactly one of cmd or argv" }]);
+    expect(errorOf(await A.call("getProcess", id, "proc_none"))).toMatchObject({ code: "not_found", status: 404 });
+    expect(errorOf(await A.call("startProcess", id, { cmd: "sleep 1", onStdout: "no" }))).toMatchObject({ code: "validation_failed" });
+    const js = await createSandbox();
+    expect(errorOf(await A.call("runCommand", js.id, { cmd: "echo hi" }))).toMatchObject({ code: "limit_exceeded", status: 422 });
   });
 });
 

@@ -10,11 +10,17 @@ export async function callerTypes(sandboxer: Service<SandboxService>): Promise<v
   const status: "ok" | "error" = result.status;
   const { entry } = await sandboxer.readFile(id, "a.txt");
   const size: number = entry.size;
+  const command = await sandboxer.runCommand(id, { cmd: "echo hi", onStderr: (text: string) => void text });
+  const exitCode: number = command.exitCode;
+  const pid: string = (await sandboxer.startProcess(id, { argv: ["sleep", "9"] })).pid;
+  const processes: string[] = (await sandboxer.listProcesses(id)).map((p) => p.status);
+  // @ts-expect-error timeoutMs is a number
+  await sandboxer.runCommand(id, { cmd: "true", timeoutMs: "1" });
   // @ts-expect-error ttlSeconds is a number
   await sandboxer.create({ ttlSeconds: "60" });
   // @ts-expect-error exec needs code
   await sandboxer.exec(id, { language: "js" });
   // @ts-expect-error there is no such method
   await sandboxer.nothing(id);
-  void [state, status, size];
+  void [state, status, size, exitCode, pid, processes];
 }

@@ -134,9 +134,15 @@ export class LinuxProvider implements SandboxProvider {
     const response = await call<ExecuteResponse>(async () => {
       if (!onOutput) return (await this.client.commands.execute(command, SESSION_ID, options)) as unknown as ExecuteResponse;
       const stream = await this.client.commands.executeStream(command, SESSION_ID, options);
+      // A `complete` event without its result (it is optional in the SDK's ExecEvent) still
+      // answers with the output the stream carried.
+      const streamed = { stdout: "", stderr: "" };
       for await (const event of parseSSEStream<ExecEvent & { result?: ExecuteResponse }>(stream)) {
-        if ((event.type === "stdout" || event.type === "stderr") && event.data) onOutput({ stream: event.type, data: event.data });
-        if (event.type === "complete") return event.result ?? ({ exitCode: event.exitCode ?? 1, stdout: "", stderr: "" } as ExecuteResponse);
+        if ((event.type === "stdout" || event.type === "stderr") && event.data) {
+          streamed[event.type] += event.data;
+          onOutput({ stream: event.type, data: event.data });
+        }
+        if (event.type === "complete") return event.result ?? ({ exitCode: event.exitCode ?? 1, ...streamed } as ExecuteResponse);
         if (event.type === "error") throw new SandboxerError(ErrorCode.runtimeUnavailable, `The command stream failed: ${event.error ?? "unknown error"}.`, { retryAfterSeconds: 1 });
       }
       throw new SandboxerError(ErrorCode.runtimeUnavailable, "The command stream ended without a result.", { retryAfterSeconds: 1 });

@@ -66,6 +66,19 @@ describe("linux sandboxes on Cloudflare Containers (stand-in container server)",
     expect(text).toContain('data: {"data":"streamed\\n"}');
   });
 
+  it("POST …/commands/stream streams the same events as Accept: text/event-stream, and refuses background", async () => {
+    const { id } = await createSandbox({ profile: "linux" });
+    const res = await api("POST", `/v1/sandboxes/${id}/commands/stream`, { json: { cmd: "echo streamed" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toContain("text/event-stream");
+    const text = await res.text();
+    expect(text).toContain('event: stdout\ndata: {"data":"streamed\\n"}');
+    expect(text).toMatch(/event: exit\ndata: \{"commandId":"exe_[^"]+","exitCode":0/);
+    const refused = await api("POST", `/v1/sandboxes/${id}/commands/stream`, { json: { cmd: "sleep 1", background: true } });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: "validation_failed", errors: [{ path: "body.background" }] });
+  });
+
   it("files go through /api/write and /api/read base64-encoded and come back byte for byte", async () => {
     const { id } = await createSandbox({ profile: "linux" });
     const bytes = new Uint8Array(256).map((_, i) => i);
