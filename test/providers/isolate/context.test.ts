@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { EMPTY_CONTEXT_SHAPE } from "../../../src/providers/isolate/context";
+import type { IsolateCellContext } from "../../../src/providers/isolate/run";
+import { run } from "./helpers";
+
+/** A notebook in the engine alone: each cell runs in a fresh isolate and threads what it saved to the next. */
+function notebook(language: "js" | "ts" = "js") {
+  let context: IsolateCellContext = { shape: EMPTY_CONTEXT_SHAPE, state: "{}", maxChars: 1 << 22 };
+  return async (code: string) => {
+    const result = await run(code, { language, context, limits: { cpuMs: 500 } });
+    if (result.status === "ok" && result.contextOutcome && result.contextOutcome.tooLargeChars === undefined) {
+      context = { ...context, shape: result.contextOutcome.shape, state: result.contextOutcome.state };
+    }
+    return result;
+  };
+}
+
+describe("context cells in the engine", () => {
+  it("a later cell sees an earlier cell's variables, functions and classes", async () => {
+    const cell = notebook();
+    expect((await cell("let count = 2; const base = 10; function add(a, b) { return a + b } class Box { constructor(v) { this.v = v } }")).status).toBe("ok");
+    const second = await cell("count++; const doubled = (x) => add(x, x); new Box(doubled(base) + count).v");
+    expect(second).toMatchObject({ status: "ok", result: 23 });
+    expect((await cell("[count, doubled(count)]")).result).toEqual([3, 6]);
+  });
+
+  it("Map, Set, Date, typed arrays and cycles come back as they were", async () => {
+    const cell = notebook();
+    await cell("const m = new Map([[1, 'a']]); const s = new Set(['x']); const d = new Date(5); const bytes = new Uint8Array([1, 2, 255]); const node = { name: 'n' }; node.self = node; const alias = node; const big = 12n; let odd = [NaN, -0, undefined, Infinity]");
+    const result = await cell(
+      "[m.get(1), s.has('x'), d.getTime(), Array.from(bytes), node.self === node, alias === node, typeof big, Number.isNaN(odd[0]), Object.is(odd[1], -0), odd[2] === undefined, odd[3] === Infinity]",
+    );
+    expect(result).toMatchObject({ status: "ok", result: ["a", true, 5, [1, 2, 255], true, true, "bigint", true, true, true, true] });
+  });
+
+  it("a value that cannot be carried is dropped and named", async () => {
+    const cell = notebook();
+    const first = await cell("const pending = new Promise(() => {}); let fn = () => 1; const kept = 1");
+    expect(first.status).toBe("ok");
+    expect(first.contextOutcome?.dropped.map((d) => d.name).sort()).toEqual(["fn", "pending"]);
+    expect(first.contextOutcome?.dropped.find((d) => d.name === "pending")?.reason).toMatch(/promise/);
+    expect(await cell("[typeof pending, kept]")).toMatchObject({ status: "ok", result: ["undefined", 1] });
+  });
+
+  it("a carried function still runs inside the CPU budget", async () => {
+    const cell = notebook();
+    await cell("function spin() { for (;;) {} }");
+    const result = await cell("spin()");
+    expect(result).toMatchObject({ status: "error", error: { name: "LimitExceeded", limit: "cpu" } });
+  });
+
+  it("a cell may declare again a name an earlier cell declared, var included", async () => {
+    const cell = notebook();
+    await cell("var x = 1");
+    expect(await cell("var x = x === undefined ? 'shadowed' : x + 1; x")).toMatchObject({ status: "ok" });
+    expect(await cell("let x = 'again'; x")).toMatchObject({ status: "ok", result: "again" });
+    expect((await cell("x")).result).toBe("again");
+  });
+
+  it("TypeScript cells carry their declarations without types", async () => {
+    const cell = notebook("ts");
+    await cell("interface P { n: number } const p: P = { n: 4 }; function sq(v: number): number { return v * v }");
+    expect(await cell("sq(p.n) as number")).toMatchObject({ status: "ok", result: 16 });
+  });
+
+  it("binding names the isolate reports that the host did not find in the code are ignored", async () => {
+    const cell = notebook();
+    const result = await cell("globalThis.sneaky = 1; const real = 2");
+    expect(result.contextOutcome?.shape.values.map((v) => v.name)).toEqual(["real"]);
+  });
+});
