@@ -1,5 +1,6 @@
 import { operationContext } from "./context";
 import { bulkOperations } from "./bulk";
+import { contextOperations } from "./contexts";
 import { execOperations } from "./exec";
 import { fileOperations } from "./files";
 import { inspectOperations } from "./inspect";
@@ -34,6 +35,7 @@ export function operations(env: Env, tenant: string) {
   return {
     ...sandboxOperations(ctx),
     ...execOperations(ctx),
+    ...contextOperations(ctx),
     ...fileOperations(ctx),
     ...inspectOperations(ctx),
     ...secretOperations(ctx),
