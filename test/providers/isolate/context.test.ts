@@ -69,3 +69,27 @@ describe("context cells in the engine", () => {
     expect(result.contextOutcome?.shape.values.map((v) => v.name)).toEqual(["real"]);
   });
 });
+
+describe("context cells against code that tampers with the runtime", () => {
+  it("patched builtins and Object.prototype setters do not change what is saved or restored", async () => {
+    const cell = notebook();
+    await cell("const data = { list: [1, 2], map: new Map([['k', new Set([3])]]) }");
+    const tamper = await cell(
+      "const more = new Map([['m', 1]]);" +
+        "Object.defineProperty(Object.prototype, 'list', { set() { throw new Error('setter ran') }, configurable: true });" +
+        "JSON.stringify = () => 'forged'; Map.prototype.forEach = () => {}; Map.prototype.set = () => {}; Array.prototype.push = () => 0;" +
+        "globalThis.structuredClone = () => ({ forged: true }); 1",
+    );
+    expect(tamper.status).toBe("ok");
+    const after = await cell("[data.list, data.map.get('k').has(3), more.get('m')]");
+    expect(after).toMatchObject({ status: "ok", result: [[1, 2], true, 1] });
+  });
+
+  it("a getter that never ends during saving is stopped by the CPU budget, and the context stays as before", async () => {
+    const cell = notebook();
+    await cell("let kept = 'before'");
+    const stuck = await cell("kept = 'changed'; const trap = { get loop() { for (;;) {} } }; 1");
+    expect(stuck).toMatchObject({ status: "error", error: { name: "LimitExceeded", limit: "cpu" } });
+    expect((await cell("kept")).result).toBe("before");
+  });
+});
