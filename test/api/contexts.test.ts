@@ -26,6 +26,24 @@ describe("code contexts", () => {
     expect(listed.contexts).toEqual([expect.objectContaining({ contextId: context, cells: 3, bindings: ["prices", "total", "withTax", "Cart"] })]);
   });
 
+  it("the README's session gives what the README shows", async () => {
+    const { id } = await createSandbox();
+    // As the README sends it: a POST without a body.
+    const created = await api("POST", `/v1/sandboxes/${id}/contexts`);
+    expect(created.status).toBe(201);
+    const context = (await created.json<any>()).contextId;
+    const first = await cell(id, context, "const prices = new Map([['tea', 3]]); function total(m) { let t = 0; for (const v of m.values()) t += v; return t }");
+    expect(first.body).toMatchObject({ status: "ok", result: "undefined", resultType: "undefined", contextDropped: [] });
+    const second = await cell(id, context, "prices.set('cake', 4); const pending = fetch; class Till { sum() { return total(prices) } }");
+    expect(second.body).toMatchObject({
+      status: "ok",
+      contextDropped: [{ name: "pending", reason: "a function value (declare it with function, class or const f = () => … to carry its source)" }],
+    });
+    expect((await cell(id, context, "new Till().sum()")).body).toMatchObject({ status: "ok", result: 7 });
+    const listed = await (await api("GET", `/v1/sandboxes/${id}/contexts`)).json<any>();
+    expect(listed.contexts).toEqual([expect.objectContaining({ cells: 3, bindings: ["prices", "total", "Till"] })]);
+  });
+
   it("Map, Set and a cycle are in scope in the next cell", async () => {
     const { id } = await createSandbox();
     const context = await newContext(id);
