@@ -57,19 +57,20 @@ function dataOf(target, key) {
   return descriptor ? descriptor.value : undefined;
 }
 
+// The runtime's own base64 when it has one (an order of magnitude faster on a megabyte).
+const NativeToBase64 = typeof Uint8Array.prototype.toBase64 === "function" ? Uint8Array.prototype.toBase64 : null;
+const NativeFromBase64 = typeof Uint8Array.fromBase64 === "function" ? Uint8Array.fromBase64 : null;
 const CHUNK = 8192;
+const TypedArraySubarray = Function.prototype.call.bind(TypedArrayPrototype.subarray);
 function toBase64(bytes) {
+  if (NativeToBase64) return ReflectApply(NativeToBase64, bytes, []);
   let binary = "";
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    const end = i + CHUNK < bytes.length ? i + CHUNK : bytes.length;
-    const codes = [];
-    for (let j = i; j < end; j++) codes[j - i] = bytes[j];
-    binary += ReflectApply(StringFromCharCode, null, codes);
-  }
+  for (let i = 0; i < bytes.length; i += CHUNK) binary += ReflectApply(StringFromCharCode, null, TypedArraySubarray(bytes, i, i + CHUNK));
   return btoaFn(binary);
 }
 
 function fromBase64(text) {
+  if (NativeFromBase64) return ReflectApply(NativeFromBase64, Uint8ArrayCtor, [text]);
   const binary = atobFn(text);
   const bytes = new Uint8ArrayCtor(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = StringCharCodeAt(binary, i);
@@ -216,25 +217,36 @@ export function saveBindings(capture, maxChars) {
       ArrayPrototypePush(dropped, { __proto__: null, name, reason: "not initialised (the cell ended before its declaration ran)" });
       return;
     }
-    try {
-      clone(value);
-    } catch (error) {
-      let reason;
-      try { reason = dropReason(value, error); } catch { reason = "cannot be carried"; }
-      ArrayPrototypePush(dropped, { __proto__: null, name, reason: "" + reason });
-      return;
-    }
     ArrayPrototypePush(names, name);
     ArrayPrototypePush(values, value);
   };
   if (typeof capture === "function") capture(put);
-  // One clone of all carried values, so two bindings holding one object still share it.
+  // One clone of all values, so two bindings holding one object still share it. Only when
+  // it is refused is each value cloned alone, to find and name the ones that cannot go.
   let copies;
   try {
     copies = clone(values);
   } catch {
-    copies = [];
-    for (let k = 0; k < values.length; k++) copies[k] = clone(values[k]);
+    const keptNames = [], kept = [];
+    for (let k = 0; k < values.length; k++) {
+      try {
+        clone(values[k]);
+        ArrayPrototypePush(keptNames, names[k]);
+        ArrayPrototypePush(kept, values[k]);
+      } catch (error) {
+        let reason;
+        try { reason = dropReason(values[k], error); } catch { reason = "cannot be carried"; }
+        ArrayPrototypePush(dropped, { __proto__: null, name: names[k], reason: "" + reason });
+      }
+    }
+    names.length = 0;
+    for (let k = 0; k < keptNames.length; k++) names[k] = keptNames[k];
+    try {
+      copies = clone(kept);
+    } catch {
+      copies = [];
+      for (let k = 0; k < kept.length; k++) copies[k] = clone(kept[k]);
+    }
   }
   const entries = { __proto__: null };
   const seen = new MapCtor();
