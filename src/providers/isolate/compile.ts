@@ -106,11 +106,12 @@ export function compileModule(source: string, options: CompileOptions): Compiled
     for (const i of carriedImports) imports.push(i.specifier);
     const prelude = contextPrelude(carried, names, options.budget?.check ?? null);
     // The cell runs in an inner function under the prelude (see context.ts); its capture
-    // function is declared last in its block and handed over first.
+    // function is declared last in its block and handed over first. The prelude sits in a
+    // block of its own, so an earlier cell's `env` or `input` may shadow the parameters.
     edits.prepend(
-      `${budgetImport}${carriedImports.map((i) => i.statement).join("")}${hoisted.join("")}export default async (env, input, ${names.state}, ${names.save}) => {${prelude}\nreturn (async () => {{${names.save}(${names.capture});`,
+      `${budgetImport}${carriedImports.map((i) => i.statement).join("")}${hoisted.join("")}export default async (env, input, ${names.state}, ${names.save}) => {{${prelude}\nreturn (async () => {{${names.save}(${names.capture});`,
     );
-    edits.append(`\n;${captureFunction(context.values, names)}}})();}`);
+    edits.append(`\n;${captureFunction(context.values, names)}}})();}}`);
   } else if (options.kind === "snippet") {
     // The body goes in a block of its own so it may declare its own `env` or `input`. An arrow
     // function, so that the top level has no `arguments` and `this` is undefined, as in a module.

@@ -4,10 +4,10 @@ import type { IsolateCellContext } from "../../../src/providers/isolate/run";
 import { run } from "./helpers";
 
 /** A notebook in the engine alone: each cell runs in a fresh isolate and threads what it saved to the next. */
-function notebook(language: "js" | "ts" = "js") {
+function notebook(language: "js" | "ts" = "js", files: Record<string, string> = {}) {
   let context: IsolateCellContext = { shape: EMPTY_CONTEXT_SHAPE, state: "{}", maxChars: 1 << 22 };
   return async (code: string) => {
-    const result = await run(code, { language, context, limits: { cpuMs: 500 } });
+    const result = await run(code, { language, context, files, limits: { cpuMs: 500 } });
     if (result.status === "ok" && result.contextOutcome && result.contextOutcome.tooLargeChars === undefined) {
       context = { ...context, shape: result.contextOutcome.shape, state: result.contextOutcome.state };
     }
@@ -91,5 +91,25 @@ describe("context cells against code that tampers with the runtime", () => {
     const stuck = await cell("kept = 'changed'; const trap = { get loop() { for (;;) {} } }; 1");
     expect(stuck).toMatchObject({ status: "error", error: { name: "LimitExceeded", limit: "cpu" } });
     expect((await cell("kept")).result).toBe("before");
+  });
+});
+
+describe("context cells keep the snippet's conventions", () => {
+  it("an earlier cell's own env or input shadows the parameters in later cells", async () => {
+    const cell = notebook();
+    expect((await cell("const input = 'mine'; let env = 2")).status).toBe("ok");
+    expect(await cell("[input, env]")).toMatchObject({ status: "ok", result: ["mine", 2] });
+  });
+
+  it("an error in a cell points at the cell's own line", async () => {
+    const cell = notebook();
+    await cell("function helper() {\n  return 1;\n}");
+    expect(await cell("helper();\nnull.x")).toMatchObject({ status: "error", error: { name: "TypeError", line: 2 } });
+  });
+
+  it("imports of earlier cells stay available", async () => {
+    const cell = notebook("js", { "lib/math.js": "export const add = (a, b) => a + b;" });
+    expect((await cell("import { add } from './lib/math.js'; const two = add(1, 1)")).status).toBe("ok");
+    expect(await cell("add(two, 40)")).toMatchObject({ status: "ok", result: 42 });
   });
 });
