@@ -125,4 +125,23 @@ describe("code contexts", () => {
     await Promise.all(Array.from({ length: 5 }, () => cell(id, context, "count++")));
     expect((await cell(id, context, "count")).body.result).toBe(5);
   });
+
+  it("streamed cells carry the context too, and the done event names what was dropped", async () => {
+    const { id } = await createSandbox();
+    const context = await newContext(id);
+    const res = await api("POST", `/v1/sandboxes/${id}/exec/stream`, { json: { context, code: "const later = new Promise(() => {}); let x = 41" } });
+    const text = await res.text();
+    const done = JSON.parse(/event: done\ndata: (.*)\n/.exec(text)![1]!);
+    expect(done).toMatchObject({ status: "ok", contextDropped: [{ name: "later" }] });
+    expect((await cell(id, context, "x + 1")).body.result).toBe(42);
+  });
+
+  it("a streamed cell that would grow its context past the limit ends with an error event saying so", async () => {
+    const { id } = await createSandbox();
+    const context = await newContext(id);
+    const res = await api("POST", `/v1/sandboxes/${id}/exec/stream`, { json: { context, code: "const huge = 'x'.repeat(5 * 1024 * 1024); 1" } });
+    const text = await res.text();
+    expect(text).toMatch(/event: error\ndata: .*left as it was/);
+    expect((await cell(id, context, "typeof huge")).body.result).toBe("undefined");
+  });
 });
