@@ -10,7 +10,7 @@ import { AuditLog } from "./audit";
 import type { AuditEntry, AuditPage } from "../../src/schemas/audit";
 import type { ExecRequest, ExecResult } from "../../src/schemas/exec";
 import type { ExecutionPage } from "../../src/schemas/executions";
-import { checkContexts, prepareExecution, type ExecutionContext } from "./execute";
+import { checkContexts, MAX_QUEUED_EXECUTIONS, prepareExecution, type ExecutionContext } from "./execute";
 import { prepareCommand, startBackground, checkCommands } from "./commands";
 import { providerFor, type SandboxProvider } from "../../src/providers";
 import type { CommandRequest, CommandResult, ProcessInfo } from "../../src/schemas/commands";
@@ -66,6 +66,8 @@ export class SandboxDO extends DurableObject<Env> {
   private readonly contexts: ContextStore;
   /** The last cell queued in each context: cells of one context run one after another. */
   private readonly contextTurns = new Map<string, Promise<void>>();
+  /** Cells waiting or running per context, bounded like the execution queue. */
+  private readonly contextCells = new Map<string, number>();
   private readonly queue = new FairQueue(MAX_CONCURRENT_EXECUTIONS);
   /** Host tools of running executions (the RPC caller's function stubs). */
   private readonly hostTools = new HostToolRegistry();
@@ -485,15 +487,28 @@ export class SandboxDO extends DurableObject<Env> {
    */
   private async contextTurn(contextId: string | undefined): Promise<() => void> {
     if (contextId === undefined) return () => {};
+    const queued = this.contextCells.get(contextId) ?? 0;
+    if (queued >= MAX_QUEUED_EXECUTIONS) {
+      throw new SandboxerError(ErrorCode.rateLimited, `${queued} cells are already waiting in context ${contextId}; its cells run one at a time.`, {
+        retryAfterSeconds: 1,
+      });
+    }
+    this.contextCells.set(contextId, queued + 1);
     const before = this.contextTurns.get(contextId) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));
     const tail = before.then(() => mine);
     this.contextTurns.set(contextId, tail);
     await before;
+    let released = false;
     return () => {
+      if (released) return;
+      released = true;
       release();
       if (this.contextTurns.get(contextId) === tail) this.contextTurns.delete(contextId);
+      const left = (this.contextCells.get(contextId) ?? 1) - 1;
+      if (left > 0) this.contextCells.set(contextId, left);
+      else this.contextCells.delete(contextId);
     };
   }
 

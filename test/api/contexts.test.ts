@@ -144,4 +144,15 @@ describe("code contexts", () => {
     expect(text).toMatch(/event: error\ndata: .*left as it was/);
     expect((await cell(id, context, "typeof huge")).body.result).toBe("undefined");
   });
+
+  it("a context holds at most 64 cells waiting or running; the next is a 429 to retry", async () => {
+    const { id } = await createSandbox();
+    const context = await newContext(id);
+    const slow = cell(id, context, "await new Promise((r) => setTimeout(r, 1500)); 1");
+    await new Promise((r) => setTimeout(r, 200));
+    const statuses = (await Promise.all(Array.from({ length: 64 }, () => cell(id, context, "1")))).map((c) => c.status);
+    expect((await slow).status).toBe(200);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(63);
+  });
 });
