@@ -103,6 +103,18 @@ try {
   if (ivm.available) record("compute", "isolated-vm (new isolate)", await timeRuns(N.compute, ivm.run(COMPUTE)));
   record("compute", "node:vm (new context, no isolation)", await timeRuns(N.compute, nodeVm(COMPUTE)));
 
+  // (f) code contexts: the same cell plain and in a context carrying 1 MiB of saved state
+  // (restored before the cell, saved again after it), alternating so noise hits both alike.
+  const contextId = await service.createContext(warmId);
+  await service.execIn(warmId, contextId, "const blob = new Uint8Array(1024 * 1024).fill(7); let n = 0");
+  const cells = { plain: [], context: [] };
+  for (let round = 0; round < 10; round++) {
+    cells.plain.push(...(await timeRuns(Math.ceil(N.compute / 2), () => service.exec(warmId, "1 + 2"))));
+    cells.context.push(...(await timeRuns(Math.ceil(N.compute / 2), () => service.execIn(warmId, contextId, "n++; blob.length"))));
+  }
+  record("context", "sand-boxer HTTP: a cell without a context", cells.plain);
+  record("context", "sand-boxer HTTP: a cell in a context carrying 1 MiB", cells.context);
+
   // (l) linux sandboxes: create + first command, warm command, against a bare bwrap from Node.
   const bare = bareBwrap(process.env.SANDBOXER_ROOTFS ?? join(root, ".sandboxer/rootfs"));
   record(
@@ -207,6 +219,11 @@ function evaluateTargets() {
   target("linux: create + first command over HTTP p50 ≤ 100 ms", `${linuxCold} ms`, linuxCold <= 100);
   const linuxWarm = p50("linux", "sand-boxer HTTP: warm `true` (linux)");
   target("linux: warm command over HTTP p50 ≤ 20 ms", `${linuxWarm} ms`, linuxWarm <= 20);
+  const contextCell = p50("context", "sand-boxer HTTP: a cell in a context carrying 1 MiB");
+  const plainCell = p50("context", "sand-boxer HTTP: a cell without a context");
+  if (contextCell && plainCell) {
+    target("a context cell with 1 MiB of saved state ≤ 2× the same cell without", `${(contextCell / plainCell).toFixed(2)}×`, contextCell / plainCell <= 2);
+  }
   const c64 = results.throughput?.[64]?.execsPerSecond ?? 0;
   target("≥ 500 warm execs/s at concurrency 64", `${c64}/s`, c64 >= 500);
   void w;

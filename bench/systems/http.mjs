@@ -56,6 +56,13 @@ export async function startService(root) {
       return out;
     },
     remove: (id) => call("DELETE", `/v1/sandboxes/${id}`),
+    createContext: async (id) => (await call("POST", `/v1/sandboxes/${id}/contexts`, {})).contextId,
+    /** A cell of a code context (exec with `context`). */
+    execIn: async (id, context, code) => {
+      const out = await call("POST", `/v1/sandboxes/${id}/exec`, { code, context });
+      if (out.status !== "ok") throw new Error(`cell failed: ${JSON.stringify(out.error)}`);
+      return out;
+    },
     createLinux: async () => (await call("POST", "/v1/sandboxes", { profile: "linux", ttlSeconds: 3600, idleTimeoutSeconds: 3600 })).id,
     command: async (id, cmd) => {
       const out = await call("POST", `/v1/sandboxes/${id}/commands`, { cmd });

@@ -7,6 +7,15 @@ import type { ExecutionHistory, FinishedExecution } from "./executions";
 import type { FairQueue } from "./queue";
 import type { StoredSandbox } from "./record";
 import { withoutPrelude } from "./host-tools";
+import type { IsolateCellOutcome } from "../../src/providers/isolate/run";
+import { MAX_CONTEXT_BYTES, type StoredContext } from "./contexts";
+
+/** A context cell's link to its context: where it starts, and how what it leaves is kept. */
+export interface CellBinding {
+  stored: StoredContext;
+  /** Keeps a successful cell's outcome; throws (422) when the context would be too large. */
+  save: (outcome: IsolateCellOutcome) => void;
+}
 
 /** Executions waiting for a slot beyond this are refused with 429 rather than queued forever. */
 export const MAX_QUEUED_EXECUTIONS = 64;
@@ -44,6 +53,16 @@ export function checkLanguage(s: StoredSandbox, provider: SandboxProvider, langu
   );
 }
 
+/** Refuses code contexts on a provider without them, naming the profiles that have them. */
+export function checkContexts(s: StoredSandbox, provider: SandboxProvider): void {
+  if (provider.capabilities.contexts) return;
+  throw new SandboxerError(
+    ErrorCode.limitExceeded,
+    `Profile '${s.profile.name}' has no code contexts yet (see the README: python contexts on linux sandboxes are not built); keep state in /workspace files, or use a js sandbox for contexts.`,
+    { limit: "contexts", profiles: ["js", "js-net"] },
+  );
+}
+
 /** Per-call limits may only tighten the profile's. */
 export function effectiveLimits(s: StoredSandbox, request: ExecRequest): CodeRun["limits"] {
   const { limits } = s.profile;
@@ -71,7 +90,7 @@ export function effectiveLimits(s: StoredSandbox, request: ExecRequest): CodeRun
  * can still answer with an HTTP error; then `run` executes it. A `prelude` (host tools) is
  * put in front of the code on its first line; error positions are given back in the user's code.
  */
-export async function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, request: ExecRequest, options: { prelude?: string } = {}) {
+export async function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, request: ExecRequest, options: { prelude?: string; cell?: CellBinding } = {}) {
   const prelude = options.prelude ?? "";
   const limits = effectiveLimits(s, request);
   // The prelude is loaded with the code, so it counts (a few dozen bytes per host tool).
@@ -89,6 +108,8 @@ export async function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, 
   }
   const language = request.language ?? "js";
   checkLanguage(s, ctx.provider, language);
+  const cell = options.cell;
+  if (request.context !== undefined) checkContexts(s, ctx.provider);
   const executionId = newExecutionId();
   // Held while queued and running; it expires by itself well after the wall-clock limit.
   const releaseSlot = await ctx.acquireSlot(executionId, 2 * limits.wallMs + 60_000);
@@ -122,14 +143,15 @@ export async function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, 
     try {
       outcome = await ctx.queue.run(() => {
         ctx.onStarted(executionId);
-        return ctx.provider.runCode({ executionId, code: prelude + request.code, language, input: request.input, limits, onOutput });
+        const context = cell ? { shape: cell.stored.shape, state: cell.stored.state, maxChars: MAX_CONTEXT_BYTES } : undefined;
+        return ctx.provider.runCode({ executionId, code: prelude + request.code, language, input: request.input, limits, onOutput, context });
       });
     } catch (error) {
       const internal = { name: "InternalError", message: "The execution could not be run; it has been logged." };
       complete({ codeHash: await codeHash, status: "error", errorName: internal.name, durationMs: Date.now() - started, output: { result: null, stdout: "", stderr: "", error: internal } });
       throw error;
     }
-    const { audit, ...rest } = outcome;
+    const { audit, contextOutcome, ...rest } = outcome;
     if (audit && audit.length > 0) ctx.onAudit(audit, executionId);
     const result: ExecResult = { ...rest, executionId, durationMs: rest.durationMs ?? Date.now() - started };
     if (prelude) result.error = withoutPrelude(result.error, prelude.length);
@@ -142,6 +164,16 @@ export async function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, 
       delete result.resultTruncated;
       result.error = { name: "LimitExceeded", message: `More than ${limits.subRequests} outbound requests in one execution.`, limit: "subrequests" };
     }
+    // A failed cell leaves its context as it was; a successful one hands its bindings on.
+    let refused: unknown;
+    if (cell && result.status === "ok" && contextOutcome) {
+      result.contextDropped = contextOutcome.dropped;
+      try {
+        cell.save(contextOutcome);
+      } catch (error) {
+        refused = error;
+      }
+    }
     complete({
       codeHash: await codeHash,
       status: result.status,
@@ -151,6 +183,7 @@ export async function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, 
       cpuUsedMs: result.cpu.usedMs,
       output: { result: result.result, resultType: result.resultType, stdout: result.stdout, stderr: result.stderr, error: result.error },
     });
+    if (refused) throw refused;
     return result;
   }
 

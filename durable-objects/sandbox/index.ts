@@ -10,7 +10,7 @@ import { AuditLog } from "./audit";
 import type { AuditEntry, AuditPage } from "../../src/schemas/audit";
 import type { ExecRequest, ExecResult } from "../../src/schemas/exec";
 import type { ExecutionPage } from "../../src/schemas/executions";
-import { prepareExecution, type ExecutionContext } from "./execute";
+import { checkContexts, MAX_QUEUED_EXECUTIONS, prepareExecution, type ExecutionContext } from "./execute";
 import { prepareCommand, startBackground, checkCommands } from "./commands";
 import { providerFor, type SandboxProvider } from "../../src/providers";
 import type { CommandRequest, CommandResult, ProcessInfo } from "../../src/schemas/commands";
@@ -24,6 +24,8 @@ import { acquireExecutionSlot, reserveStorage } from "../registry/admit";
 import { StateStore } from "./state-store";
 import { SubrequestCounter } from "./subrequests";
 import { orphanError, parseRestarts } from "./orphans";
+import { ContextStore } from "./contexts";
+import type { CodeContext } from "../../src/schemas/contexts";
 import { sandboxDeclarations } from "../../src/capabilities/declarations";
 import { CAPABILITIES, type CapabilityCall, type CapabilityProps } from "../../src/capabilities/definitions";
 import type { NetworkRule } from "../../src/schemas/profile";
@@ -64,6 +66,11 @@ export class SandboxDO extends DurableObject<Env> {
   private readonly audit: AuditLog;
   private readonly history: ExecutionHistory;
   private readonly state: StateStore;
+  private readonly contexts: ContextStore;
+  /** The last cell queued in each context: cells of one context run one after another. */
+  private readonly contextTurns = new Map<string, Promise<void>>();
+  /** Cells waiting or running per context, bounded like the execution queue. */
+  private readonly contextCells = new Map<string, number>();
   private readonly queue = new FairQueue(MAX_CONCURRENT_EXECUTIONS);
   /** Host tools of running executions (the RPC caller's function stubs). */
   private readonly hostTools = new HostToolRegistry();
@@ -84,6 +91,7 @@ export class SandboxDO extends DurableObject<Env> {
     this.audit = new AuditLog(this.sql);
     this.history = new ExecutionHistory(this.sql);
     this.state = new StateStore(this.sql);
+    this.contexts = new ContextStore(this.sql);
     // Deliberately no writes here: constructing the object (any request, an alarm, an
     // eviction and reload) must never extend a clock, and probing random ids must not
     // leave storage behind. Tables are created by `create`.
@@ -202,8 +210,37 @@ export class SandboxDO extends DurableObject<Env> {
    */
   async exec(request: ExecRequest, tools?: HostTools): Promise<Settled<ExecResult>> {
     return settle(async () => {
-      const { run } = await this.startExecution(request, tools);
-      return run();
+      const release = await this.contextTurn(request.context);
+      try {
+        const { run } = await this.startExecution(request, tools);
+        return await run();
+      } finally {
+        release();
+      }
+    });
+  }
+
+  /** A new, empty code context (see durable-objects/sandbox/contexts.ts). Activity. */
+  async createContext(): Promise<Settled<CodeContext>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      this.syncRegistryLater(s);
+      checkContexts(s, this.provider(s));
+      return this.contexts.create(Date.now());
+    });
+  }
+
+  async listContexts(): Promise<Settled<CodeContext[]>> {
+    return settle(async () => {
+      await this.running();
+      return this.contexts.list();
+    });
+  }
+
+  async deleteContext(contextId: string): Promise<Settled<void>> {
+    return settle(async () => {
+      await this.running();
+      this.contexts.delete(contextId);
     });
   }
 
@@ -214,7 +251,15 @@ export class SandboxDO extends DurableObject<Env> {
    */
   async execStream(request: ExecRequest, tools?: HostTools): Promise<Settled<ReadableStream<Uint8Array>>> {
     return settle(async () => {
-      const { executionId, run } = await this.startExecution(request, tools);
+      const release = await this.contextTurn(request.context);
+      let prepared: Awaited<ReturnType<SandboxDO["startExecution"]>>;
+      try {
+        prepared = await this.startExecution(request, tools);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      const { executionId, run } = prepared;
       const sse = sseStream();
       const finished = (async () => {
         try {
@@ -223,10 +268,13 @@ export class SandboxDO extends DurableObject<Env> {
           else await sse.send("error", result.error);
           const { stdout: _stdout, stderr: _stderr, logs: _logs, result: _result, error: _error, ...summary } = result;
           await sse.send("done", summary);
-        } catch {
-          await sse.send("error", { name: "InternalError", message: "The execution could not be run; it has been logged." });
+        } catch (error) {
+          // A refusal after the run (a context grown past its limit) says what to do; anything else is ours.
+          const message = error instanceof SandboxerError ? error.detail : "The execution could not be run; it has been logged.";
+          await sse.send("error", { name: error instanceof SandboxerError ? "LimitExceeded" : "InternalError", message });
           await sse.send("done", { executionId, status: "error" });
         } finally {
+          release();
           await sse.close();
         }
       })();
@@ -426,9 +474,44 @@ export class SandboxDO extends DurableObject<Env> {
   private async startExecution(request: ExecRequest, tools: HostTools | undefined) {
     const s = this.touch(await this.running());
     const names = hostToolNames(tools);
-    const prepared = await prepareExecution(this.executionContext(s), s, request, { prelude: names ? toolsPrelude(names) : "" });
+    const contextId = request.context;
+    const cell = contextId
+      ? { stored: this.contexts.load(contextId), save: (outcome: Parameters<ContextStore["save"]>[1]) => this.contexts.save(contextId, outcome, Date.now()) }
+      : undefined;
+    const prepared = await prepareExecution(this.executionContext(s), s, request, { prelude: names ? toolsPrelude(names) : "", cell });
     this.hostTools.hold(prepared.executionId, tools);
     return prepared;
+  }
+
+  /**
+   * Waits for the cells queued before this one in the same context (each starts from what the
+   * previous one left); answers the function that lets the next one go. No context: no wait.
+   */
+  private async contextTurn(contextId: string | undefined): Promise<() => void> {
+    if (contextId === undefined) return () => {};
+    const queued = this.contextCells.get(contextId) ?? 0;
+    if (queued >= MAX_QUEUED_EXECUTIONS) {
+      throw new SandboxerError(ErrorCode.rateLimited, `${queued} cells are already waiting in context ${contextId}; its cells run one at a time.`, {
+        retryAfterSeconds: 1,
+      });
+    }
+    this.contextCells.set(contextId, queued + 1);
+    const before = this.contextTurns.get(contextId) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = before.then(() => mine);
+    this.contextTurns.set(contextId, tail);
+    await before;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      release();
+      if (this.contextTurns.get(contextId) === tail) this.contextTurns.delete(contextId);
+      const left = (this.contextCells.get(contextId) ?? 1) - 1;
+      if (left > 0) this.contextCells.set(contextId, left);
+      else this.contextCells.delete(contextId);
+    };
   }
 
   /** The provider serving this sandbox (src/providers): built per call, it holds no state. */
@@ -574,6 +657,7 @@ export class SandboxDO extends DurableObject<Env> {
     const stopped: StoredSandbox = { ...s, state: "stopped", endedAt: at, endReason: reason, env: {}, version: s.version + 1 };
     this.workspace.clear();
     this.state.clear();
+    this.contexts.clear();
     // Saved first, so a request arriving while the runtime is released already gets 410 and
     // cannot start anything new in it. Then every process is killed and the runtime released
     // before the caller hears back. A runtime that cannot be reached must not keep the sandbox

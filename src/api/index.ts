@@ -7,6 +7,7 @@ import { mountDocs } from "./docs";
 import { inspect } from "./inspect";
 import { exec } from "./exec";
 import { commands } from "./commands";
+import { contexts } from "./contexts";
 import { files } from "./files";
 import { openApiDocuments, rejectUnknownQueryParameters } from "./openapi";
 import { mcp } from "../mcp";
@@ -50,6 +51,7 @@ export function buildApi() {
   app.route("/", sandboxes);
   app.route("/", files);
   app.route("/", exec);
+  app.route("/", contexts);
   app.route("/", commands);
   app.route("/", inspect);
   app.route("/", profiles);

@@ -1,6 +1,7 @@
 import { operationContext } from "./context";
 import { bulkOperations } from "./bulk";
 import { commandOperations } from "./commands";
+import { contextOperations } from "./contexts";
 import { execOperations } from "./exec";
 import { fileOperations } from "./files";
 import { inspectOperations } from "./inspect";
@@ -36,6 +37,7 @@ export function operations(env: Env, tenant: string) {
   return {
     ...sandboxOperations(ctx),
     ...execOperations(ctx),
+    ...contextOperations(ctx),
     ...fileOperations(ctx),
     ...inspectOperations(ctx),
     ...secretOperations(ctx),

@@ -4,6 +4,7 @@ import type { ExecResult } from "../schemas/exec";
 import type { FileEntry } from "../schemas/files";
 import type { IsolationLevel, SandboxProviderName } from "../schemas/sandbox";
 import type { OutputEvent } from "./isolate";
+import type { IsolateCellContext, IsolateCellOutcome } from "./isolate/run";
 
 /**
  * The provider contract: what the SandboxDO asks of whatever runs a sandbox's code. The
@@ -21,6 +22,8 @@ export interface ProviderCapabilities {
   streaming: boolean;
   /** Outbound network through the egress policy (when the profile allows it). */
   network: boolean;
+  /** Code contexts (`exec` with `context`): cells that see earlier cells' declarations. */
+  contexts: boolean;
   /** Snapshots of the whole runtime (not yet: the workspace is the state). */
   snapshots: boolean;
 }
@@ -51,9 +54,12 @@ export interface CodeRun {
   input?: unknown;
   limits: { cpuMs: number; wallMs: number; outputBytes: number; codeBytes: number; subRequests: number };
   onOutput?: CodeOutputListener;
+  /** A context cell: what earlier cells left (providers with `capabilities.contexts` only). */
+  context?: IsolateCellContext;
 }
 
-export type CodeOutcome = Omit<ExecResult, "executionId"> & { audit?: AuditEntry[] };
+/** `contextOutcome`: what a successful context cell leaves for the next one. */
+export type CodeOutcome = Omit<ExecResult, "executionId"> & { audit?: AuditEntry[]; contextOutcome?: IsolateCellOutcome };
 
 /** Files of the sandbox, by normalised workspace path (`dir/file.txt`). */
 export interface ProviderFiles {

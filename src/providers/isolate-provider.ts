@@ -24,7 +24,7 @@ export interface IsolateProviderDeps {
 export class IsolateProvider implements SandboxProvider {
   readonly name = "isolate";
   readonly isolationLevel = "v8-isolate";
-  readonly capabilities: ProviderCapabilities = { commands: false, languages: ["js", "ts"], streaming: true, network: true, snapshots: false };
+  readonly capabilities: ProviderCapabilities = { commands: false, languages: ["js", "ts"], streaming: true, network: true, contexts: true, snapshots: false };
   readonly files: ProviderFiles;
 
   constructor(private readonly deps: IsolateProviderDeps) {
@@ -48,6 +48,7 @@ export class IsolateProvider implements SandboxProvider {
         return file ? new TextDecoder().decode(file.data) : null;
       },
       onOutput: run.onOutput,
+      context: run.context,
     });
   }
 

@@ -2,6 +2,7 @@ import { RpcTarget } from "cloudflare:workers";
 import type { FileContent, FileData, Operations, UpdateOptions } from "../operations";
 import type { AuditPage, AuditQuery } from "../schemas/audit";
 import type { ExecResult } from "../schemas/exec";
+import type { CodeContext } from "../schemas/contexts";
 import type { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
 import type { FileEntry } from "../schemas/files";
 import type { PatchSandboxInput, SandboxRecord } from "../schemas/sandbox";
@@ -63,6 +64,15 @@ export class SandboxHandle extends RpcTarget {
   }
   killProcess(pid: string): Promise<ProcessInfo> {
     return rpcCall(() => this.#ops.killProcess(this.#id, pid));
+  }
+  createContext(): Promise<CodeContext> {
+    return rpcCall(() => this.#ops.createContext(this.#id));
+  }
+  listContexts(): Promise<CodeContext[]> {
+    return rpcCall(() => this.#ops.listContexts(this.#id));
+  }
+  deleteContext(contextId: string): Promise<void> {
+    return rpcCall(() => this.#ops.deleteContext(this.#id, contextId));
   }
   readFile(path: string): Promise<FileContent> {
     return rpcCall(() => this.#ops.readFile(this.#id, path));

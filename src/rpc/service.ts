@@ -2,6 +2,7 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { operations, type CreateOptions, type FileContent, type FileData, type Operations, type PutSecretOutcome, type UpdateOptions } from "../operations";
 import type { AuditPage, AuditQuery } from "../schemas/audit";
 import type { ExecResult } from "../schemas/exec";
+import type { CodeContext } from "../schemas/contexts";
 import type { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
 import type { FileEntry } from "../schemas/files";
 import type { ProfileList } from "../schemas/profile";
@@ -92,6 +93,18 @@ export class SandboxService extends WorkerEntrypoint<Env, SandboxServiceProps> {
   /** Kills a background process and everything it started. Activity. */
   killProcess(id: string, pid: string): Promise<ProcessInfo> {
     return rpcCall(() => this.#ops().killProcess(id, pid));
+  }
+  /** A new code context; run cells in it with `exec(id, { code, context: contextId })`. Activity. */
+  createContext(id: string): Promise<CodeContext> {
+    return rpcCall(() => this.#ops().createContext(id));
+  }
+  /** The sandbox's code contexts, oldest first. */
+  listContexts(id: string): Promise<CodeContext[]> {
+    return rpcCall(() => this.#ops().listContexts(id));
+  }
+  /** Forgets a code context. */
+  deleteContext(id: string, contextId: string): Promise<void> {
+    return rpcCall(() => this.#ops().deleteContext(id, contextId));
   }
   /** A workspace file: `{ entry, data }` (bytes). Activity. */
   readFile(id: string, path: string): Promise<FileContent> {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { CONTEXT_ID_PATTERN, ContextDropped } from "./contexts";
 
 /** Deepest nesting accepted in an exec's `input` (it is copied, recursively, into the isolate). */
 export const MAX_INPUT_DEPTH = 256;
@@ -35,6 +36,11 @@ export const ExecRequest = z
         }
       })
       .describe(`Any JSON value nested at most ${MAX_INPUT_DEPTH} deep, visible to the code as \`input\``),
+    context: z
+      .string()
+      .regex(CONTEXT_ID_PATTERN, "a context id looks like ctx_ and 24 hex digits (POST /v1/sandboxes/{id}/contexts makes one)")
+      .optional()
+      .describe("Run as a cell of this code context: earlier cells' top-level declarations are in scope, and this cell's are kept for later ones"),
   })
   .strict()
   .openapi("ExecRequest");
@@ -83,6 +89,10 @@ export const ExecResult = z
     error: ExecError.optional(),
     durationMs: z.number(),
     exitCode: z.number().int().optional().describe("The interpreter's exit code (python/bash on linux)"),
+    contextDropped: z
+      .array(ContextDropped)
+      .optional()
+      .describe("A context cell: bindings that could not be carried to later cells (a function value, a promise, a stub…), each with why"),
     cpu: z.object({
       budgetMs: z.number(),
       usedMs: z.number().describe("CPU counted against the budget, compilation included"),

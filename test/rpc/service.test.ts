@@ -200,6 +200,18 @@ describe("files and handles over RPC", () => {
   });
 });
 
+describe("code contexts over RPC", () => {
+  it("createContext, exec with context, listContexts and deleteContext work over the binding", async () => {
+    const { id } = await createSandbox();
+    const { contextId } = valueOf<{ contextId: string }>(await A.call("createContext", id));
+    valueOf(await A.call("exec", id, { code: "const greeting = 'hi'; function shout(s) { return s.toUpperCase() }", context: contextId }));
+    expect(valueOf<any>(await A.call("exec", id, { code: "shout(greeting)", context: contextId }))).toMatchObject({ status: "ok", result: "HI", contextDropped: [] });
+    expect(valueOf<any[]>(await A.call("listContexts", id))).toEqual([expect.objectContaining({ contextId, cells: 2, bindings: ["greeting", "shout"] })]);
+    valueOf(await A.call("deleteContext", id, contextId));
+    expect(errorOf(await A.call("deleteContext", id, contextId))).toMatchObject({ code: "not_found", status: 404 });
+  });
+});
+
 describe("errors cross the binding with their code", () => {
   it("an unknown sandbox is not_found (404)", async () => {
     const error = errorOf(await A.call("get", "sbx_aaaaaaaaaaaaaaaaaaaaaaaaaa"));

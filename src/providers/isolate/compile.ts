@@ -2,6 +2,7 @@ import type { ImportDeclaration } from "acorn";
 import MagicString from "magic-string";
 import { parseModule, walk, type AnyNode, type Program } from "./ast";
 import { CompileError } from "./compile-error";
+import { captureFunction, cellShape, contextPrelude, mergeShapes, type ContextNames, type ContextShape } from "./context";
 import { insertChecks } from "./instrument";
 import { originalPosition, type DecodedMappings, type Position } from "./sourcemap";
 import { stripTypes } from "./typescript";
@@ -31,6 +32,8 @@ export interface CompileOptions {
   language: "js" | "ts";
   /** Null: no budget checks (the uninstrumented baseline benchmarks compare against). */
   budget: BudgetNames | null;
+  /** A context cell (snippets only): what earlier cells carried, and this run's reserved names. */
+  context?: { carried: ContextShape; names: ContextNames };
 }
 
 export interface CompiledModule {
@@ -39,6 +42,8 @@ export interface CompiledModule {
   imports: string[];
   /** Maps a 1-based position in `code` to the user's own source. */
   originalPosition(position: Position): Position;
+  /** For a context cell: the context's shape if the cell succeeds (earlier cells' and its own declarations). */
+  context?: ContextShape;
 }
 
 export function compileModule(source: string, options: CompileOptions): CompiledModule {
@@ -90,7 +95,24 @@ export function compileModule(source: string, options: CompileOptions): Compiled
   }
 
   const budgetImport = options.budget ? `import { check as ${options.budget.check} } from "${options.budget.module}";` : "";
-  if (options.kind === "snippet") {
+  let context: ContextShape | undefined;
+  if (options.kind === "snippet" && options.context) {
+    const { carried, names } = options.context;
+    const cell = cellShape(program, js, importStatement);
+    context = mergeShapes(carried, cell);
+    // Earlier cells' imports are hoisted again, unless this cell imports the same name itself.
+    const imported = new Set(cell.imports.flatMap((i) => i.names));
+    const carriedImports = carried.imports.filter((i) => !i.names.some((n) => imported.has(n)));
+    for (const i of carriedImports) imports.push(i.specifier);
+    const prelude = contextPrelude(carried, names, options.budget?.check ?? null);
+    // The cell runs in an inner function under the prelude (see context.ts); its capture
+    // function is declared last in its block and handed over first. The prelude sits in a
+    // block of its own, so an earlier cell's `env` or `input` may shadow the parameters.
+    edits.prepend(
+      `${budgetImport}${carriedImports.map((i) => i.statement).join("")}${hoisted.join("")}export default async (env, input, ${names.state}, ${names.save}) => {{${prelude}\nreturn (async () => {{${names.save}(${names.capture});`,
+    );
+    edits.append(`\n;${captureFunction(context.values, names)}}})();}}`);
+  } else if (options.kind === "snippet") {
     // The body goes in a block of its own so it may declare its own `env` or `input`. An arrow
     // function, so that the top level has no `arguments` and `this` is undefined, as in a module.
     edits.prepend(`${budgetImport}${hoisted.join("")}export default async (env, input) => {{`);
@@ -103,6 +125,7 @@ export function compileModule(source: string, options: CompileOptions): Compiled
   return {
     code: edits.toString(),
     imports,
+    ...(context ? { context } : {}),
     originalPosition(position) {
       // Built on first use: only errors need it.
       mappings ??= edits.generateDecodedMap({ hires: true }).mappings as DecodedMappings;

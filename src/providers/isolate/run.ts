@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { ErrorCode, SandboxerError } from "../../errors";
 import type { ExecError, ExecResult } from "../../schemas/exec";
-import { compileCached } from "./cache";
-import { CompileError } from "./compile";
+import { compileCached, type CompiledForRun } from "./cache";
+import { compileModule, CompileError } from "./compile";
+import type { ContextShape } from "./context";
+import { contextModuleSource } from "./runtime/context";
 import { loadWorkspaceModules } from "./imports";
 import { randomIdentifier } from "./instrument";
 import { OutputCollector, truncateUtf8, type OutputEvent } from "./output";
@@ -40,13 +42,33 @@ export interface IsolateRunRequest {
    * runaway loop locally, where the runtime enforces no CPU limit.
    */
   uninstrumented?: boolean;
+  /** A context cell: what earlier cells left (shape from the host, values as the text the last isolate saved). */
+  context?: IsolateCellContext;
 }
 
-export type IsolateRunResult = Omit<ExecResult, "executionId">;
+/** What a context cell starts from. */
+export interface IsolateCellContext {
+  shape: ContextShape;
+  /** The saved values' text ("{}" for a new context). */
+  state: string;
+  /** Longest saved text (in characters) the isolate may hand back. */
+  maxChars: number;
+}
+
+/** What a context cell leaves, when it succeeded: the new shape and values, and the bindings dropped. */
+export interface IsolateCellOutcome {
+  shape: ContextShape;
+  state: string;
+  dropped: { name: string; reason: string }[];
+  /** Set instead of a usable state when the saved text was longer than allowed. */
+  tooLargeChars?: number;
+}
+
+export type IsolateRunResult = Omit<ExecResult, "executionId"> & { contextOutcome?: IsolateCellOutcome };
 
 /** The main module's entrypoint (see runtime/main.ts). Both answer a JSON string (a report) or a refusal. */
 interface SnippetEntrypoint {
-  run(input: unknown, sink: (batch: unknown) => void, token: string): Promise<unknown>;
+  run(input: unknown, sink: (batch: unknown) => void, token: string, state?: string): Promise<unknown>;
   stop(token: string): Promise<unknown>;
 }
 
@@ -67,6 +89,15 @@ const IsolateReport = z.object({
   cpuUsedMs: z.number().finite().nonnegative(),
   /** Console lines not streamed before the run ended. */
   output: z.array(z.unknown()).optional(),
+  /** A context cell's saved bindings (runtime/context.ts): untrusted text, stored and handed back, never evaluated here. */
+  context: z
+    .object({
+      json: z.string().optional(),
+      tooLarge: z.number().optional(),
+      saved: z.array(z.string().max(1000)),
+      dropped: z.array(z.object({ name: z.string().max(1000), reason: z.string().max(MAX_ERROR_TEXT_BYTES) })),
+    })
+    .optional(),
 });
 type IsolateReport = z.infer<typeof IsolateReport>;
 
@@ -102,6 +133,7 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
     inspect: `/${reserved}_inspect.js`,
     console: `/${reserved}_console.js`,
     guards: `/${reserved}_guards.js`,
+    context: `/${reserved}_context.js`,
     snippet: `/${reserved}_snippet.js`,
     main: `${reserved}_main.js`,
   };
@@ -110,8 +142,9 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
   let workspaceModules: Record<string, WorkerLoaderModule>;
   let snippetCode: string;
   let compileMs: number;
+  let snippetShape: ContextShape | undefined;
   try {
-    const snippet = compileCached(request.code, "snippet", request.language, instrumented);
+    const snippet = request.context ? compileCell(request.code, request.language, instrumented, request.context.shape) : compileCached(request.code, "snippet", request.language, instrumented);
     const workspace = await loadWorkspaceModules(
       snippet.module.imports,
       request.readModule,
@@ -122,6 +155,7 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       { codeBytes: limits.codeBytes, snippetBytes },
     );
     snippetCode = snippet.link(names.budget);
+    snippetShape = snippet.module.context;
     compileMs = snippet.compileMs + workspace.compileMs;
     context = { reserved, snippetModule: names.snippet.slice(1), snippet: snippet.module, workspace: workspace.compiled };
     workspaceModules = workspace.modules;
@@ -149,8 +183,9 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       [names.inspect.slice(1)]: { js: inspectModuleSource(names.primordials) },
       [names.console.slice(1)]: { js: consoleModuleSource(names, limits.outputBytes) },
       [names.guards.slice(1)]: { js: guardsModuleSource(names.primordials, request.guidance ?? {}) },
+      [names.context.slice(1)]: { js: contextModuleSource(names.primordials) },
       [names.snippet.slice(1)]: { js: snippetCode },
-      [names.main]: { js: mainModuleSource(names, limits) },
+      [names.main]: { js: mainModuleSource(names, { ...limits, contextChars: request.context?.maxChars }) },
     },
     env: request.env,
     // Explicit on purpose: an omitted globalOutbound inherits the parent's network.
@@ -164,7 +199,7 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
   const cpu = (usedMs: number) => ({ budgetMs: limits.cpuMs, usedMs: usedMs + compileMs, compileMs });
   const runStarted = Date.now();
   try {
-    const running = entrypoint.run(request.input, output.sink, token);
+    const running = entrypoint.run(request.input, output.sink, token, request.context?.state);
     const wall = after(limits.wallMs, WALL);
     let reply: unknown;
     try {
@@ -205,7 +240,20 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       const error: ExecError = { name: "InternalError", message: "The isolate returned a malformed result (did the code tamper with the runtime?)." };
       return finished(started, cpu(usedMs), output, { status: "error", result: null, error });
     }
-    return finished(started, cpu(usedMs), output, { status: "ok", ...result });
+    const done = finished(started, cpu(usedMs), output, { status: "ok", ...result });
+    if (request.context) {
+      const shape = snippetShape!;
+      const saved = report.context;
+      if (!saved) {
+        const error: ExecError = { name: "InternalError", message: "The isolate did not hand back the context's bindings (did the code tamper with the runtime?)." };
+        return { ...done, status: "error", result: null, error };
+      }
+      // Only names the host itself found in the code are kept: the isolate's list is filtered, never trusted.
+      const kept = new Set(saved.saved);
+      const next = { ...shape, values: shape.values.filter((v) => kept.has(v.name)) };
+      done.contextOutcome = { shape: next, state: saved.json ?? "{}", dropped: saved.dropped, ...(saved.json === undefined ? { tooLargeChars: saved.tooLarge ?? request.context.maxChars + 1 } : {}) };
+    }
+    return done;
   } catch (error) {
     // The isolate itself failed: a module threw while loading, or the runtime found it waiting
     // on something that can never settle.
@@ -214,6 +262,18 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
     disposeQuietly(entrypoint);
     disposeQuietly(worker);
   }
+}
+
+/**
+ * A context cell, compiled each time rather than cached: its prelude and capture depend on the
+ * context's shape. Its reserved names are fresh, so no cell can name another's.
+ */
+function compileCell(code: string, language: "js" | "ts", instrumented: boolean, carried: ContextShape): CompiledForRun {
+  const started = Date.now();
+  const placeholder = `/${randomIdentifier()}_budget.js`;
+  const names = { state: randomIdentifier(), save: randomIdentifier(), capture: randomIdentifier() };
+  const module = compileModule(code, { kind: "snippet", language, budget: instrumented ? { check: randomIdentifier(), module: placeholder } : null, context: { carried, names } });
+  return { module, compileMs: Date.now() - started, link: (budgetModule) => module.code.replace(placeholder, budgetModule) };
 }
 
 /** The isolate's answer, parsed by the host's JSON and checked; null if it is not a report. */

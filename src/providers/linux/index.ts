@@ -74,7 +74,7 @@ interface ContainerProcess {
 export class LinuxProvider implements SandboxProvider {
   readonly name: SandboxProviderName;
   readonly isolationLevel: IsolationLevel;
-  readonly capabilities: ProviderCapabilities = { commands: true, languages: ["python", "bash"], streaming: true, network: true, snapshots: false };
+  readonly capabilities: ProviderCapabilities = { commands: true, languages: ["python", "bash"], streaming: true, network: true, contexts: false, snapshots: false };
   readonly files: ProviderFiles;
   private readonly client: SandboxClient;
 

@@ -6,6 +6,7 @@ import { budgetModuleSource } from "../../../src/providers/isolate/runtime/budge
 import { consoleModuleSource } from "../../../src/providers/isolate/runtime/console";
 import { inspectModuleSource } from "../../../src/providers/isolate/runtime/inspect";
 import { guardsModuleSource } from "../../../src/providers/isolate/runtime/guards";
+import { contextModuleSource } from "../../../src/providers/isolate/runtime/context";
 import { mainModuleSource } from "../../../src/providers/isolate/runtime/main";
 import { primordialsModuleSource } from "../../../src/providers/isolate/runtime/primordials";
 import { ISOLATE_COMPATIBILITY_DATE } from "../../../src/providers/isolate";
@@ -24,6 +25,7 @@ describe("a run starts once and user code cannot reach the runtime's entrypoint"
       inspect: `/${reserved}_inspect.js`,
       console: `/${reserved}_console.js`,
       guards: `/${reserved}_guards.js`,
+      context: `/${reserved}_context.js`,
       snippet: `/${reserved}_snippet.js`,
     };
     const snippet = compileCached(code, "snippet", "js", true);
@@ -36,6 +38,7 @@ describe("a run starts once and user code cannot reach the runtime's entrypoint"
         [names.inspect.slice(1)]: { js: inspectModuleSource(names.primordials) },
         [names.console.slice(1)]: { js: consoleModuleSource(names, 1 << 20) },
         [names.guards.slice(1)]: { js: guardsModuleSource(names.primordials, {}) },
+        [names.context.slice(1)]: { js: contextModuleSource(names.primordials) },
         [names.snippet.slice(1)]: { js: snippet.link(names.budget) },
         "main.js": { js: mainModuleSource(names, { cpuMs, outputBytes: 1 << 20 }) },
       },

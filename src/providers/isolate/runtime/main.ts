@@ -5,6 +5,7 @@ export interface RuntimeModuleNames {
   inspect: string;
   console: string;
   guards: string;
+  context: string;
   snippet: string;
 }
 
@@ -23,7 +24,7 @@ export interface RuntimeModuleNames {
  *   built with builtins captured before user code ran (runtime/primordials.ts) from objects
  *   with a null prototype, and the host parses and checks it with its own JSON.
  */
-export function mainModuleSource(names: RuntimeModuleNames, limits: { cpuMs: number; outputBytes: number }): string {
+export function mainModuleSource(names: RuntimeModuleNames, limits: { cpuMs: number; outputBytes: number; contextChars?: number }): string {
   return String.raw`
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { JSONStringify, ObjectSetPrototypeOf, PromiseThen, newPromise } from "${names.primordials}";
@@ -31,9 +32,10 @@ import { begin, exceededSignal, finish } from "${names.budget}";
 import { attach, close } from "${names.console}";
 import { describeError, renderResult } from "${names.inspect}";
 import { guardEnv } from "${names.guards}";
+import { restoreBindings, saveBindings } from "${names.context}";
 import snippet from "${names.snippet}";
 
-let started = false, runToken, reported = false, runDone;
+let started = false, runToken, reported = false, runDone, capture, contextCell = false;
 
 function failure(thrown) {
   try {
@@ -59,6 +61,7 @@ function report(outcome, resolve) {
     resultType: outcome.resultType,
     resultTruncated: outcome.truncated || undefined,
     error: outcome.error,
+    context: outcome.context,
     cpuUsedMs: spent.usedMs,
     output: output.rest,
   });
@@ -67,7 +70,8 @@ function report(outcome, resolve) {
 }
 
 export default class SnippetRun extends WorkerEntrypoint {
-  run(input, sink, token) {
+  /** state: a context cell's saved bindings (the text saveBindings made), or undefined for a plain run. */
+  run(input, sink, token, state) {
     if (started) return "refused: this isolate has run already";
     started = true;
     runToken = token;
@@ -86,6 +90,7 @@ export default class SnippetRun extends WorkerEntrypoint {
       try {
         const result = renderResult(value, ${limits.outputBytes});
         outcome = { __proto__: null, status: "ok", json: result.json, resultType: result.resultType, truncated: result.truncated };
+        if (contextCell) outcome.context = saveBindings(capture, ${limits.contextChars ?? 0});
       } catch (error) {
         outcome = failure(error);
       }
@@ -93,7 +98,14 @@ export default class SnippetRun extends WorkerEntrypoint {
     };
     try {
       PromiseThen(exceededSignal, () => settle({ __proto__: null, status: "error" }));
-      PromiseThen(snippet(guardEnv(this.env), input), rendered, (error) => settle(failure(error)));
+      if (typeof state === "string") {
+        // A context cell: the wrapper takes the restored values and hands back its capture function.
+        contextCell = true;
+        const values = restoreBindings(state);
+        PromiseThen(snippet(guardEnv(this.env), input, values, (fn) => { capture = fn; }), rendered, (error) => settle(failure(error)));
+      } else {
+        PromiseThen(snippet(guardEnv(this.env), input), rendered, (error) => settle(failure(error)));
+      }
     } catch (error) {
       settle(failure(error));
     }
