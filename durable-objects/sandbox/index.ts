@@ -92,15 +92,39 @@ export class SandboxDO extends DurableObject<Env> {
       if (this.load()) throw new SandboxerError(ErrorCode.internal, "Sandbox id collision.");
       // Before anything is stored: a runtime that cannot start makes the create a 503.
       await this.provider(initial).prepare();
-      this.sql.exec("CREATE TABLE IF NOT EXISTS sandbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
-      this.workspace.init();
-      this.audit.init();
-      this.history.init();
-      this.state.init();
-      this.save(initial);
-      await this.ctx.storage.setAlarm(nextWake(initial));
+      await this.store(initial);
       await this.syncRegistry(initial);
       return toRecord(initial);
+    });
+  }
+
+  /**
+   * A one-shot execution (`POST /v1/exec`), in one call: stores the planned sandbox, writes
+   * `files`, runs `request` and stops the sandbox before answering. Nothing else can address
+   * it while it runs (its id is new and told to no one); it never enters the tenant's
+   * registry. Its audit and history stay here, readable by id, until the tombstone is purged.
+   */
+  async runOnce(
+    initial: StoredSandbox,
+    files: { path: string; data: ArrayBuffer }[],
+    request: ExecRequest,
+    tools?: HostTools,
+  ): Promise<Settled<ExecResult>> {
+    return settle(async () => {
+      if (this.load()) throw new SandboxerError(ErrorCode.internal, "Sandbox id collision.");
+      const s: StoredSandbox = { ...initial, ephemeral: true };
+      await this.provider(s).prepare();
+      // Stored with its alarm like any sandbox: if the runtime dies mid-run, the clocks still stop and purge it.
+      await this.store(s);
+      try {
+        const provider = this.provider(s);
+        for (const file of files) await provider.files.write(file.path, file.data, s.createdAt);
+        const { run } = await this.startExecution(request, tools);
+        return await run();
+      } finally {
+        const last = this.load();
+        if (last?.state === "running") await this.stop(last, "deleted", Date.now());
+      }
     });
   }
 
@@ -429,6 +453,17 @@ export class SandboxDO extends DurableObject<Env> {
     return prepared;
   }
 
+  /** Creates the tables and stores a new sandbox with its alarm. */
+  private async store(initial: StoredSandbox): Promise<void> {
+    this.sql.exec("CREATE TABLE IF NOT EXISTS sandbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
+    this.workspace.init();
+    this.audit.init();
+    this.history.init();
+    this.state.init();
+    this.save(initial);
+    await this.ctx.storage.setAlarm(nextWake(initial));
+  }
+
   /** The provider serving this sandbox (src/providers): built per call, it holds no state. */
   private provider(s: StoredSandbox): SandboxProvider {
     const fetchGranted = s.capabilities.some((g) => g.name === "fetch");
@@ -588,7 +623,7 @@ export class SandboxDO extends DurableObject<Env> {
 
   /** End of the tombstone: forget the sandbox entirely (deleteAll also removes the alarm). */
   private async purge(s: StoredSandbox): Promise<void> {
-    await this.registry(s.tenant).remove(s.id);
+    if (!s.ephemeral) await this.registry(s.tenant).remove(s.id);
     await this.ctx.storage.deleteAll();
     this.cached = null;
   }
@@ -598,6 +633,7 @@ export class SandboxDO extends DurableObject<Env> {
   }
 
   private async syncRegistry(s: StoredSandbox): Promise<void> {
+    if (s.ephemeral) return;
     await this.registry(s.tenant).upsert(toRecord(s), s.version);
   }
 

@@ -6,6 +6,7 @@ import { requireTenant } from "./auth";
 import { mountDocs } from "./docs";
 import { inspect } from "./inspect";
 import { exec } from "./exec";
+import { once } from "./once";
 import { commands } from "./commands";
 import { files } from "./files";
 import { openApiDocuments, rejectUnknownQueryParameters } from "./openapi";
@@ -50,6 +51,7 @@ export function buildApi() {
   app.route("/", sandboxes);
   app.route("/", files);
   app.route("/", exec);
+  app.route("/", once);
   app.route("/", commands);
   app.route("/", inspect);
   app.route("/", profiles);

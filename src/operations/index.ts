@@ -4,6 +4,7 @@ import { execOperations } from "./exec";
 import { fileOperations } from "./files";
 import { inspectOperations } from "./inspect";
 import { observeOperations } from "./observe";
+import { onceOperations } from "./once";
 import { profileOperations } from "./profiles";
 import { sandboxOperations } from "./sandboxes";
 import { secretOperations } from "./secrets";
@@ -12,6 +13,7 @@ export type { OperationContext } from "./context";
 export type { CreateOptions, CreateOutcome, UpdateOptions } from "./sandboxes";
 export type { FileContent, FileData } from "./files";
 export type { ExecInput, ExecOptions } from "./exec";
+export type { RunOnceInput } from "./once";
 export type { PutSecretOutcome } from "./secrets";
 export { parseInput, validationError } from "./validate";
 
@@ -34,6 +36,7 @@ export function operations(env: Env, tenant: string) {
   return {
     ...sandboxOperations(ctx),
     ...execOperations(ctx),
+    ...onceOperations(ctx),
     ...fileOperations(ctx),
     ...inspectOperations(ctx),
     ...secretOperations(ctx),
