@@ -41,6 +41,12 @@ export interface EgressGrant {
  * in flight per Durable Object; the rest wait in FIFO order.
  */
 export const MAX_CONCURRENT_EXECUTIONS = 4;
+/**
+ * At most one registry update per sandbox in this long for activity alone (lifecycle changes
+ * are always pushed at once). The registry's copy of `lastActiveAt` and `idleExpiresAt` may
+ * lag by up to this much; "expiring within" searches re-check their candidates here.
+ */
+export const REGISTRY_ACTIVITY_SYNC_MS = 60_000;
 /** How soon the alarm looks again at an idle clock that a running command holds. */
 const IDLE_RECHECK_MS = 1000;
 import type { EndReason } from "../../src/schemas/sandbox";
@@ -71,6 +77,8 @@ export class SandboxDO extends DurableObject<Env> {
    * the sandbox (a running command is activity); the TTL still does, and kills them.
    */
   private activeRuns = 0;
+  /** When this instance last pushed the record to the registry, and which version. */
+  private registrySync = { at: 0, version: -1 };
   /** The stored record, read once per instance; `null` means "none stored". */
   private cached: StoredSandbox | null | undefined;
 
@@ -429,6 +437,9 @@ export class SandboxDO extends DurableObject<Env> {
       if (s.state === "running") {
         const due = this.dueNow(s, now);
         if (due) await this.stop(s, due.reason, due.at);
+        // An early alarm (activity moved the idle clock): bring the registry's copy up to date,
+        // once per idle period rather than once per execution.
+        else if (this.registrySync.version !== s.version) await this.syncRegistry(s);
       } else if (now >= nextWake(s)) {
         await this.purge(s);
       }
@@ -634,14 +645,19 @@ export class SandboxDO extends DurableObject<Env> {
 
   private async syncRegistry(s: StoredSandbox): Promise<void> {
     if (s.ephemeral) return;
+    this.registrySync = { at: Date.now(), version: s.version };
     await this.registry(s.tenant).upsert(toRecord(s), s.version);
   }
 
   /**
-   * Activity only moves `lastActiveAt`, which listing does not filter on: the index
-   * update need not hold up the request. A failed update is corrected by the next one.
+   * Activity only moves `lastActiveAt` (and with it `idleExpiresAt`): the index update need
+   * not hold up the request, and is coalesced to one per `REGISTRY_ACTIVITY_SYNC_MS`, so a
+   * tenant's registry writes grow with lifecycle changes, not executions (one Durable Object
+   * per tenant would otherwise be the hot spot). The alarm catches up what was skipped;
+   * a failed update is corrected by the next one.
    */
   private syncRegistryLater(s: StoredSandbox): void {
+    if (Date.now() - this.registrySync.at < REGISTRY_ACTIVITY_SYNC_MS) return;
     this.ctx.waitUntil(this.syncRegistry(s).catch(() => undefined));
   }
 }
