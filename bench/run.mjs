@@ -23,6 +23,8 @@ const N = quick
   ? { cold: 20, warm: 100, compute: 8, spawn: 8, throughput: 200, idleSandboxes: 50, isolates: 100 }
   : { cold: 100, warm: 500, compute: 30, spawn: 30, throughput: 1000, idleSandboxes: 200, isolates: 300 };
 
+/** Runs per in-runtime sample: workerd's clock ticks in whole ms, so each sample is the mean of a batch (0.1 ms resolution). */
+const BATCH = 10;
 const SIMPLE = "1+2";
 const COMPUTE = "(() => { let x = 0; for (let i = 0; i < 1e6; i++) { x += i % 7 } return x })()";
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
@@ -52,7 +54,7 @@ async function interleaved(n, code, systems) {
   const rounds = Math.min(10, n);
   const samples = Object.fromEntries(systems.map((system) => [system, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const system of systems) samples[system].push(...(await worker.run(system, Math.ceil(n / rounds), code)));
+    for (const system of systems) samples[system].push(...(await worker.run(system, Math.ceil(n / rounds), code, BATCH)));
   }
   return samples;
 }
@@ -63,6 +65,7 @@ try {
   for (let i = 0; i < 5; i++) await service.exec(warmupId, SIMPLE);
   await worker.run("sandboxer", 5, SIMPLE);
   await worker.run("codemode", 5, SIMPLE);
+  for (let i = 0; i < 5; i++) await service.runOnce(SIMPLE);
 
   // (a) cold: a fresh sandbox (or its peer equivalent) and a first run of 1+2.
   const phases = { create: [], exec: [], delete: [] };
@@ -78,6 +81,7 @@ try {
     await timed("delete", () => service.remove(id));
   }));
   results.coldPhases = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarise(v).p50]));
+  record("cold", "sand-boxer HTTP one-shot (POST /v1/exec)", await timeRuns(N.cold, () => service.runOnce(SIMPLE)));
   const cold = await interleaved(N.cold, SIMPLE, ["sandboxer", "codemode"]);
   record("cold", "sand-boxer in-runtime (fresh isolate)", cold.sandboxer);
   record("cold", "codemode DynamicWorkerExecutor", cold.codemode);
@@ -135,6 +139,7 @@ try {
   // (d) throughput over HTTP across 64 sandboxes.
   const sandboxes = await Promise.all(Array.from({ length: 64 }, () => service.create()));
   results.throughput = {};
+  const writesBefore = await service.registryWrites();
   for (const concurrency of [1, 8, 64]) {
     let next = 0;
     const started = performance.now();
@@ -153,6 +158,11 @@ try {
     results.throughput[concurrency] = { execsPerSecond: Math.round(N.throughput / seconds), ...summarise(latencies) };
     log(`throughput c=${concurrency}: ${results.throughput[concurrency].execsPerSecond}/s`);
   }
+  // The tenant registry's own counter, across the 3 × N.throughput execs on 64 busy sandboxes.
+  const execs = 3 * N.throughput;
+  const writes = (await service.registryWrites()) - writesBefore;
+  results.registry = { execs, sandboxes: 64, writes, writesPer1000Execs: Math.round((writes / execs) * 1000 * 100) / 100 };
+  log(`registry: ${JSON.stringify(results.registry)}`);
 
   // (e) memory: runtime RSS per idle sandbox and per loaded isolate.
   const rss = async () => {
@@ -190,26 +200,31 @@ function p50(workload, system) {
 }
 
 function evaluateTargets() {
-  const w = results.workloads;
   const target = (name, value, met) => results.targets.push({ name, value, met });
+  const ratio = (x, base) => `${(x / base).toFixed(2)}× (${x} vs ${base} ms)`;
   const codemodeCold = p50("cold", "codemode DynamicWorkerExecutor");
+  const codemodeWarm = p50("warm", "codemode DynamicWorkerExecutor");
+  const oneShot = p50("cold", "sand-boxer HTTP one-shot (POST /v1/exec)");
+  target("one-shot POST /v1/exec ≤ 1.5× codemode cold execute()", ratio(oneShot, codemodeCold), oneShot / codemodeCold <= 1.5);
+  const warmHttp = p50("warm", "sand-boxer HTTP (exec)");
+  target("warm exec over HTTP ≤ 1.5× codemode", ratio(warmHttp, codemodeWarm), warmHttp / codemodeWarm <= 1.5);
+  const warmRuntime = p50("warm", "sand-boxer in-runtime");
+  target("warm exec in-runtime ≤ 1.2× codemode", ratio(warmRuntime, codemodeWarm), warmRuntime / codemodeWarm <= 1.2);
   const httpCold = p50("cold", "sand-boxer HTTP (create+exec+delete)");
-  const runtimeCold = p50("cold", "sand-boxer in-runtime (fresh isolate)");
-  target("cold over HTTP ≤ 1.3× codemode execute()", `${(httpCold / codemodeCold).toFixed(2)}×`, httpCold / codemodeCold <= 1.3);
-  target("cold in-runtime ≤ 1.1× codemode execute()", `${(runtimeCold / codemodeCold).toFixed(2)}×`, runtimeCold / codemodeCold <= 1.1);
-  const warm = p50("warm", "sand-boxer HTTP (exec)");
-  target("warm exec over HTTP p50 ≤ 2 ms", `${warm} ms`, warm <= 2);
+  target("cold create+exec+delete over HTTP ≤ 3× codemode cold execute()", ratio(httpCold, codemodeCold), httpCold / codemodeCold <= 3);
+  const ceiling = Math.round(1000 / codemodeWarm);
+  const c64 = results.throughput?.[64]?.execsPerSecond ?? 0;
+  target("throughput at concurrency 64 ≥ 0.8 × one-loop ceiling (1000 / codemode warm ms)", `${c64}/s = ${(c64 / ceiling).toFixed(2)} × ${ceiling}/s`, c64 >= 0.8 * ceiling);
+  const perThousand = results.registry?.writesPer1000Execs ?? NaN;
+  target("registry writes per 1,000 execs (64 busy sandboxes) ≤ 10 (was 1,000: one per exec)", `${perThousand}`, perThousand <= 10);
   const overhead = p50("compute", "sand-boxer in-runtime (instrumented)") / p50("compute", "sand-boxer in-runtime (uninstrumented)");
   target("instrumentation overhead ≤ 1.5× (compute)", `${overhead.toFixed(2)}×`, overhead <= 1.5);
   const spawn = p50("cold", "child_process (node -e)");
-  target("≥ 10× faster than process-per-run (cold, HTTP)", `${(spawn / httpCold).toFixed(1)}×`, spawn / httpCold >= 10);
+  target("≥ 10× faster than process-per-run (cold, HTTP one-shot)", `${(spawn / oneShot).toFixed(1)}×`, spawn / oneShot >= 10);
   const linuxCold = p50("linux", "sand-boxer HTTP: create + first `echo hi` (linux)");
   target("linux: create + first command over HTTP p50 ≤ 100 ms", `${linuxCold} ms`, linuxCold <= 100);
   const linuxWarm = p50("linux", "sand-boxer HTTP: warm `true` (linux)");
   target("linux: warm command over HTTP p50 ≤ 20 ms", `${linuxWarm} ms`, linuxWarm <= 20);
-  const c64 = results.throughput?.[64]?.execsPerSecond ?? 0;
-  target("≥ 500 warm execs/s at concurrency 64", `${c64}/s`, c64 >= 500);
-  void w;
 }
 
 function report() {
@@ -218,10 +233,12 @@ function report() {
   lines.push(`Date: ${results.date}${quick ? " (quick mode)" : ""}  `);
   lines.push(`Machine: ${results.machine}  `);
   lines.push(`Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`, "");
-  lines.push("All numbers are milliseconds per run unless stated, from one `npm run bench` on the machine above; ratios are to sand-boxer in the same run.", "");
+  lines.push(
+    `All numbers are milliseconds per run unless stated, from one \`npm run bench${quick ? " -- --quick" : ""}\` on the machine above; ratios are to codemode's \`execute()\` in the same workload and run (the linux table: to its first row). HTTP figures are timed from Node with \`performance.now()\`; in-runtime figures are means of batches of ${BATCH} runs timed inside workerd (whose clock ticks in whole milliseconds), so every figure has 0.1 ms resolution or better; n counts samples.`,
+    "",
+  );
   for (const [workload, systems] of Object.entries(results.workloads)) {
-    const base =
-      workload === "compute" ? systems["sand-boxer in-runtime (instrumented)"] : systems[Object.keys(systems)[0]];
+    const base = systems["codemode DynamicWorkerExecutor"] ?? systems[Object.keys(systems)[0]];
     lines.push(`## ${workload}`, "", "| system | n | p50 | p95 | p99 | ratio (p50) |", "|---|---|---|---|---|---|");
     for (const [system, s] of Object.entries(systems)) {
       lines.push(`| ${system} | ${s.n} | ${s.p50} | ${s.p95} | ${s.p99} | ${(s.p50 / base.p50).toFixed(2)}× |`);
@@ -230,6 +247,10 @@ function report() {
   }
   lines.push("## throughput (HTTP, 1+2, across 64 sandboxes)", "", "| concurrency | execs/s | p50 | p95 | p99 |", "|---|---|---|---|---|");
   for (const [c, t] of Object.entries(results.throughput ?? {})) lines.push(`| ${c} | ${t.execsPerSecond} | ${t.p50} | ${t.p95} | ${t.p99} |`);
+  if (results.registry) {
+    const r = results.registry;
+    lines.push("", `Registry writes during these ${r.execs} execs on ${r.sandboxes} sandboxes: ${r.writes} (${r.writesPer1000Execs} per 1,000 execs), counted by the tenant registry itself.`);
+  }
   lines.push("", "## memory (local runtime RSS)", "");
   lines.push(`- runtime RSS at the end: ${results.memory?.runtimeRssMb} MB`);
   lines.push(`- per idle sandbox (no live isolate): ${results.memory?.perIdleSandboxMb} MB (${results.memory?.idleSandboxes} created)`);
