@@ -93,9 +93,12 @@ try {
   // (b) warm: 1+2 in an existing sandbox.
   const warmId = await service.create();
   record("warm", "sand-boxer HTTP (exec)", await timeRuns(N.warm, () => service.exec(warmId, SIMPLE)));
-  const warm = await interleaved(N.warm, SIMPLE, ["sandboxer", "codemode"]);
+  const warm = await interleaved(N.warm, SIMPLE, ["sandboxer", "codemode", "floor", "floor-runtime"]);
   record("warm", "sand-boxer in-runtime", warm.sandboxer);
   record("warm", "codemode DynamicWorkerExecutor", warm.codemode);
+  // The in-runtime layers (bench/worker.ts): what any fresh isolate costs, then our runtime modules on top.
+  record("warm", "floor: load one module + one RPC (workerd)", warm.floor);
+  record("warm", "floor + our runtime modules (primordials, budget, inspect, console, guards)", warm["floor-runtime"]);
   record("warm", "node:vm (new context, no isolation)", await timeRuns(N.warm, nodeVm(SIMPLE)));
 
   // (c) compute: 10^6 iterations; instrumented vs uninstrumented is the budget's cost.
