@@ -296,47 +296,59 @@ function bounds() {
   ].map((k) => b[k] ?? NaN);
   const ms = (x) => `${Math.max(0, x).toFixed(1)} ms`;
   const codemodeWarm = p50("warm", "codemode DynamicWorkerExecutor");
+  const codemodeCold = p50("cold", "codemode DynamicWorkerExecutor");
   const runtimeWarm = p50("warm", "sand-boxer in-runtime");
+  const floor = p50("warm", "floor: load one module + one RPC (workerd)");
+  const floorRuntime = p50("warm", "floor + our runtime modules (primordials, budget, inspect, console, guards)");
+  const warmHttp = p50("warm", "sand-boxer HTTP (exec)");
+  const oneShot = p50("cold", "sand-boxer HTTP one-shot (POST /v1/exec)");
+  const coldHttp = p50("cold", "sand-boxer HTTP (create+exec+delete)");
+  const c64 = results.throughput?.[64]?.execsPerSecond;
+  const c1 = results.throughput?.[1]?.execsPerSecond;
   const spawn = p50("cold", "child_process (node -e)");
   return `## what bounds the missed targets
 
-From the layer breakdown above (same run) and experiments made while profiling with the same
-harness (bench/worker.ts): history writes switched off: about 1 ms less per warm exec; 1 vs 5
-modules of equal size: no measurable difference; our budget, console and inspect modules
-replaced by stubs, or the console sink left out: no measurable difference. The one large
-finding was the compatibility date: from 2026-08-04 workerd turns Node compatibility on by
-default, and that alone cost ~3 ms per isolate (10.6 → 7.5 ms mean for our provider, codemode
-6.7 ms). Isolates now load with \`no_nodejs_compat\` unless the code uses Node's APIs.
-A warm exec over HTTP (${ms(exec)}) is:
+All from this run's tables. A warm exec over HTTP (${warmHttp} ms, ${(warmHttp / codemodeWarm).toFixed(1)}× codemode's ${codemodeWarm} ms) is:
 
-1. **A fresh isolate per execution: ${ms(inner)}** inside the isolate provider (load, compile,
-   run, report). This is the design: nothing of one run survives into the next, so every exec
-   pays workerd's isolate creation and one RPC into it. codemode's bare \`execute()\` of the same
-   snippet costs ${codemodeWarm} ms here (our provider in the same runtime: ${runtimeWarm} ms), so **warm ≤ 2 ms
-   is out of reach** for anything that loads code into a new isolate per run; only reusing an
-   isolate across runs would get there, and that gives up the isolation we sell. Our share
-   over codemode is the budget, console and inspect modules (about 25 KB of source compiled per
-   load), the console sink stub, the report's validation and the error mapping; the
-   instrumentation itself is cheap (compile only ${b["compile only: TS strip, parse, instrument (in Node)"]} ms; see *compute* for run time).
+1. **The isolate: ${runtimeWarm} ms in-runtime** (${(runtimeWarm / codemodeWarm).toFixed(2)}× codemode). A bare
+   isolate with one module and one RPC into it costs ${floor} ms here (codemode adds ${ms(codemodeWarm - floor)} to that);
+   loading our runtime modules beside it (primordials, budget, inspect, console, guards: about
+   50 KB of source parsed and evaluated in every fresh isolate) brings it to ${floorRuntime} ms, and
+   the host side of our provider (compile cache, the report's checks, output collection) the
+   remaining ${ms(runtimeWarm - floorRuntime)}. Every execution gets a fresh isolate (nothing of one run survives
+   into the next), so those modules are paid on every run; ≤ 1.2× codemode would need them
+   several times smaller, or a snapshot of an initialised isolate, which workerd does not offer.
+   The budget instrumentation itself compiles in ${b["compile only: TS strip, parse, instrument (in Node)"]} ms (see *compute* for what it costs at run time).
 2. **HTTP and the Worker: ${ms(worker)}**: the supervisor's proxy hop (${ms(proxy)}), Miniflare's entry
    worker, Hono routing, auth (SHA-256 of the key), zod validation.
-3. **The Durable Object: ${ms(exec - inner - worker)}** beyond that: one RPC (a plain read costs ${ms(doRead - worker)}),
-   the queue, the history row before and after, the idle clock.
+3. **The Durable Object: ${ms(exec - inner - worker)}** beyond that (a plain read costs ${ms(doRead - worker)}): the queue,
+   the history row written before the run and completed after it, and the idle clock: two
+   storage commits per exec, the answer held until the last is confirmed (output gate). Kept,
+   because the history must show a run that the runtime cut off, and activity must be durable;
+   we did not measure them apart from the rest of this layer.
+   The per-exec registry update is gone (see below), and with it one RPC per exec.
+   (The provider's own durationMs, ${inner} ms here, is read from workerd's millisecond clock.)
 
-A cold create+exec+delete is three requests; their p50s in this run: ${Object.entries(results.coldPhases ?? {})
+**One-shot** (\`POST /v1/exec\`, ${oneShot} ms, ${(oneShot / codemodeCold).toFixed(1)}× codemode's cold ${codemodeCold} ms) is one
+request into one Durable Object, against ${coldHttp} ms for create + exec + delete (phases: ${Object.entries(results.coldPhases ?? {})
     .map(([k, v]) => `${k} ${v} ms`)
-    .join(", ")}. Create and delete each pay the HTTP layer, a Durable Object's storage commit with its
-alarm, and an awaited update of the tenant's registry (so a list right after a create shows
-the sandbox); the first exec meets a Durable Object instance that has just been created.
-codemode's bare \`execute()\` has none of these, so ≤ 1.3× of it cannot be met by a service
-that keeps lifecycle state durably; what we can say is that create+exec+delete together
-costs well under a single E2B or Daytona create (anchors below).
+    .join(", ")}). It costs ${ms(oneShot - warmHttp)} more than a warm exec: a Durable Object that did not exist
+(a new SQLite database: its tables, the record, the alarm that purges its audit after 24 h)
+and the stop before the answer. ≤ 1.5× codemode would need no durable state per run at all;
+we keep the audit of every one-shot, so its Durable Object stays.
 
-Throughput is bound by the local runtime: workerd runs every isolate, Durable Object and the
-Worker on one event loop (one of the two cores here), so execs/s stays near 1000 / (runtime
-CPU ms per exec) whatever the concurrency. On Cloudflare each sandbox is its own Durable Object,
-spread over machines. The ratio to process-per-run is bound by the same fresh-isolate cost: a
-\`node -e\` child costs ${spawn} ms here, a cold create+exec+delete over HTTP ${p50("cold", "sand-boxer HTTP (create+exec+delete)")} ms.
+**Throughput**: workerd runs every isolate, Durable Object and the Worker on one event loop,
+and on this 2-core machine that loop shares the cores with the supervisor and the bench
+client. ${c1} execs/s at concurrency 1 and ${c64}/s at 64 against a one-loop ceiling of
+${Math.round(1000 / codemodeWarm)}/s (1000 / codemode's warm ms): each of our execs costs the loop the isolate
+plus the Worker and Durable Object work above, not codemode's bare isolate. On Cloudflare each
+sandbox is its own Durable Object, spread over machines.
+
+**Registry**: activity reaches the tenant's registry at most once a minute per sandbox
+(lifecycle changes at once, the alarm catches up), so its writes grow with lifecycle changes,
+not executions: ${results.registry?.writes ?? "?"} writes for ${results.registry?.execs ?? "?"} execs on ${results.registry?.sandboxes ?? "?"} sandboxes in this run (before: one per exec).
+
+The ratio to process-per-run: a \`node -e\` child costs ${spawn} ms here, a one-shot over HTTP ${oneShot} ms.
 
 Per loaded isolate, RSS growth over hundreds of execs is within garbage-collection noise on
 this workerd (the figure above can come out negative); idle sandboxes cost storage, not
