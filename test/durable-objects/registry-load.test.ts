@@ -37,6 +37,7 @@ describe("the registry under load", () => {
 
   it("the sandbox's alarm brings the listing's activity clock up to date", async () => {
     const { id } = await createSandbox();
+    await sleep(5); // so the exec's activity time differs from the create's
     await ops().exec(id, { code: "1" });
     const exact = await ops().get(id);
     expect((await listed(id))?.lastActiveAt).not.toBe(exact.lastActiveAt);
