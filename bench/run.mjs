@@ -344,7 +344,7 @@ function bounds() {
   const spawn = p50("cold", "child_process (node -e)");
   return `## what bounds the missed targets
 
-All from this run's tables. A warm exec over HTTP (${warmHttp} ms, ${(warmHttp / codemodeWarm).toFixed(1)}× codemode's ${codemodeWarm} ms) is:
+All from this run's tables. A warm exec over HTTP (${warmHttp} ms in the warm table, ${(warmHttp / codemodeWarm).toFixed(1)}× codemode's ${codemodeWarm} ms; ${exec} ms in the layer table, measured later in the run) is:
 
 1. **The isolate: ${runtimeWarm} ms in-runtime** (${(runtimeWarm / codemodeWarm).toFixed(2)}× codemode). A bare
    isolate with one module and one RPC into it costs ${floor} ms here (codemode adds ${ms(codemodeWarm - floor)} to that);
@@ -357,13 +357,13 @@ All from this run's tables. A warm exec over HTTP (${warmHttp} ms, ${(warmHttp /
    The budget instrumentation itself compiles in ${b["compile only: TS strip, parse, instrument (in Node)"]} ms (see *compute* for what it costs at run time).
 2. **HTTP and the Worker: ${ms(worker)}**: the supervisor's proxy hop (${ms(proxy)}), Miniflare's entry
    worker, Hono routing, auth (SHA-256 of the key), zod validation.
-3. **The Durable Object: ${ms(exec - inner - worker)}** beyond that (a plain read costs ${ms(doRead - worker)}): the queue,
+3. **The Durable Object: about ${ms(exec - doRead - runtimeWarm)}** beyond a plain read of it (which costs ${ms(doRead - worker)}) and the isolate's in-runtime time: the queue,
    the history row written before the run and completed after it, and the idle clock: two
    storage commits per exec, the answer held until the last is confirmed (output gate). Kept,
    because the history must show a run that the runtime cut off, and activity must be durable;
    we did not measure them apart from the rest of this layer.
    The per-exec registry update is gone (see below), and with it one RPC per exec.
-   (The provider's own durationMs, ${inner} ms here, is read from workerd's millisecond clock.)
+   (The provider's own durationMs, ${inner} ms here, is read from workerd's millisecond clock, so the in-runtime figure stands in for it.)
 
 **One-shot** (\`POST /v1/exec\`, ${oneShot} ms, ${(oneShot / codemodeCold).toFixed(1)}× codemode's cold ${codemodeCold} ms) is one
 request into one Durable Object, against ${coldHttp} ms for create + exec + delete (phases: ${Object.entries(results.coldPhases ?? {})
