@@ -360,8 +360,11 @@ All from this run's tables. A warm exec over HTTP (${warmHttp} ms in the warm ta
 3. **The Durable Object: about ${ms(exec - doRead - runtimeWarm)}** beyond a plain read of it (which costs ${ms(doRead - worker)}) and the isolate's in-runtime time: the queue,
    the history row written before the run and completed after it, and the idle clock: two
    storage commits per exec, the answer held until the last is confirmed (output gate). Kept,
-   because the history must show a run that the runtime cut off, and activity must be durable;
-   we did not measure them apart from the rest of this layer.
+   because the history must show a run that the runtime cut off (before its code can reach
+   anything), and activity must be durable. Measured apart on 2026-11-25 (two services side by
+   side, 200 warm execs alternating): with every storage write of the exec path switched off,
+   p50 13.8 → 11.3 ms; with only the writes before the run switched off, 12.4 → 11.5 ms. So
+   about 2.5 ms of this layer is durability (0.9 ms before the run, the rest after it).
    The per-exec registry update is gone (see below), and with it one RPC per exec.
    (The provider's own durationMs, ${inner} ms here, is read from workerd's millisecond clock, so the in-runtime figure stands in for it.)
 
