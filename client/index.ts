@@ -12,6 +12,7 @@
  */
 import type { ProfileList } from "../src/schemas/profile";
 import type { CreateSandboxInput, SandboxList, SandboxRecord } from "../src/schemas/sandbox";
+import type { RunOnceRequest, RunOnceResult } from "../src/schemas/once";
 import type { SecretInfo, SecretList } from "../src/schemas/secrets";
 import { Transport, type ClientOptions } from "./http.ts";
 import { Sandbox, search } from "./sandbox.ts";
@@ -23,6 +24,7 @@ export { readServerSentEvents, type ServerSentEvent } from "./sse.ts";
 export type { SandboxRecord, SandboxList, CreateSandboxInput } from "../src/schemas/sandbox";
 export type { ExecResult, ExecError, LogEntry } from "../src/schemas/exec";
 export type { CommandRequest, CommandResult, ProcessInfo } from "../src/schemas/commands";
+export type { RunOnceRequest, RunOnceResult } from "../src/schemas/once";
 export type { FileEntry } from "../src/schemas/files";
 export type { ExecutionPage } from "../src/schemas/executions";
 export type { AuditPage } from "../src/schemas/audit";
@@ -103,6 +105,15 @@ export class Sandboxer {
       await this.#http.request("DELETE", `/v1/secrets/${encodeURIComponent(name)}`);
     },
   };
+
+  /**
+   * Runs `code` once in an ephemeral sandbox (`POST /v1/exec`): one request, no create or
+   * delete. `files` (path → text) are written to its workspace first. The result carries the
+   * stopped sandbox's id (its audit and history stay readable for 24 h).
+   */
+  async run(code: string, options: Omit<RunOnceRequest, "code"> = {}, init: { signal?: AbortSignal } = {}): Promise<RunOnceResult> {
+    return this.#http.json<RunOnceResult>("POST", "/v1/exec", { json: { ...options, code }, signal: init.signal });
+  }
 
   /** The profiles sandboxes can be created from. */
   async profiles(): Promise<ProfileList> {

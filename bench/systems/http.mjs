@@ -1,6 +1,6 @@
 // sand-boxer over HTTP on loopback: the supervised service that `npm start` runs.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -63,6 +63,14 @@ export async function startService(root) {
       if (out.status !== "ok") throw new Error(`cell failed: ${JSON.stringify(out.error)}`);
       return out;
     },
+    /** One-shot: POST /v1/exec (an ephemeral sandbox, one request). */
+    runOnce: async (code) => {
+      const out = await call("POST", "/v1/exec", { code });
+      if (out.status !== "ok") throw new Error(`one-shot failed: ${JSON.stringify(out.error)}`);
+      return out;
+    },
+    /** Index writes taken so far by the tenant registries (their own counter, read from the state on disk). */
+    registryWrites: () => registryWrites(stateDir),
     createLinux: async () => (await call("POST", "/v1/sandboxes", { profile: "linux", ttlSeconds: 3600, idleTimeoutSeconds: 3600 })).id,
     command: async (id, cmd) => {
       const out = await call("POST", `/v1/sandboxes/${id}/commands`, { cmd });
@@ -79,4 +87,28 @@ export async function startService(root) {
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The sum of every RegistryDO's `index_writes` counter (durable-objects/registry), read
+ * read-only from the SQLite files the runtime keeps under the state directory.
+ */
+async function registryWrites(stateDir) {
+  const { DatabaseSync } = await import("node:sqlite");
+  const files = readdirSync(stateDir, { recursive: true, withFileTypes: true }).filter(
+    (entry) => entry.isFile() && entry.name.endsWith(".sqlite") && (entry.parentPath ?? entry.path).includes("RegistryDO"),
+  );
+  let total = 0;
+  for (const file of files) {
+    const db = new DatabaseSync(join(file.parentPath ?? file.path, file.name), { readOnly: true });
+    try {
+      total += db.prepare("SELECT value FROM counters WHERE name = 'index_writes'").get()?.value ?? 0;
+    } catch {
+      // A registry that has never written its counter table yet.
+    } finally {
+      db.close();
+    }
+  }
+  if (files.length === 0) throw new Error(`no RegistryDO storage under ${stateDir}`);
+  return total;
 }

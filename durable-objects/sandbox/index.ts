@@ -46,6 +46,12 @@ export interface EgressGrant {
  * in flight per Durable Object; the rest wait in FIFO order.
  */
 export const MAX_CONCURRENT_EXECUTIONS = 4;
+/**
+ * At most one registry update per sandbox in this long for activity alone (lifecycle changes
+ * are always pushed at once). The registry's copy of `lastActiveAt` and `idleExpiresAt` may
+ * lag by up to this much; "expiring within" searches re-check their candidates here.
+ */
+export const REGISTRY_ACTIVITY_SYNC_MS = 60_000;
 /** How soon the alarm looks again at an idle clock that a running command holds. */
 const IDLE_RECHECK_MS = 1000;
 import type { EndReason } from "../../src/schemas/sandbox";
@@ -81,6 +87,8 @@ export class SandboxDO extends DurableObject<Env> {
    * the sandbox (a running command is activity); the TTL still does, and kills them.
    */
   private activeRuns = 0;
+  /** When this instance last pushed the record to the registry, and which version. */
+  private registrySync = { at: 0, version: -1 };
   /** The stored record, read once per instance; `null` means "none stored". */
   private cached: StoredSandbox | null | undefined;
 
@@ -103,15 +111,39 @@ export class SandboxDO extends DurableObject<Env> {
       if (this.load()) throw new SandboxerError(ErrorCode.internal, "Sandbox id collision.");
       // Before anything is stored: a runtime that cannot start makes the create a 503.
       await this.provider(initial).prepare();
-      this.sql.exec("CREATE TABLE IF NOT EXISTS sandbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
-      this.workspace.init();
-      this.audit.init();
-      this.history.init();
-      this.state.init();
-      this.save(initial);
-      await this.ctx.storage.setAlarm(nextWake(initial));
+      await this.store(initial);
       await this.syncRegistry(initial);
       return toRecord(initial);
+    });
+  }
+
+  /**
+   * A one-shot execution (`POST /v1/exec`), in one call: stores the planned sandbox, writes
+   * `files`, runs `request` and stops the sandbox before answering. Nothing else can address
+   * it while it runs (its id is new and told to no one); it never enters the tenant's
+   * registry. Its audit and history stay here, readable by id, until the tombstone is purged.
+   */
+  async runOnce(
+    initial: StoredSandbox,
+    files: { path: string; data: ArrayBuffer }[],
+    request: ExecRequest,
+    tools?: HostTools,
+  ): Promise<Settled<ExecResult>> {
+    return settle(async () => {
+      if (this.load()) throw new SandboxerError(ErrorCode.internal, "Sandbox id collision.");
+      const s: StoredSandbox = { ...initial, ephemeral: true };
+      await this.provider(s).prepare();
+      // Stored with its alarm like any sandbox: if the runtime dies mid-run, the clocks still stop and purge it.
+      await this.store(s);
+      try {
+        const provider = this.provider(s);
+        for (const file of files) await provider.files.write(file.path, file.data, s.createdAt);
+        const { run } = await this.startExecution(request, tools);
+        return await run();
+      } finally {
+        const last = this.load();
+        if (last?.state === "running") await this.stop(last, "deleted", Date.now());
+      }
     });
   }
 
@@ -455,6 +487,9 @@ export class SandboxDO extends DurableObject<Env> {
       if (s.state === "running") {
         const due = this.dueNow(s, now);
         if (due) await this.stop(s, due.reason, due.at);
+        // An early alarm (activity moved the idle clock): bring the registry's copy up to date,
+        // once per idle period rather than once per execution.
+        else if (this.registrySync.version !== s.version) await this.syncRegistry(s);
       } else if (now >= nextWake(s)) {
         await this.purge(s);
       }
@@ -512,6 +547,17 @@ export class SandboxDO extends DurableObject<Env> {
       if (left > 0) this.contextCells.set(contextId, left);
       else this.contextCells.delete(contextId);
     };
+  }
+
+  /** Creates the tables and stores a new sandbox with its alarm. */
+  private async store(initial: StoredSandbox): Promise<void> {
+    this.sql.exec("CREATE TABLE IF NOT EXISTS sandbox (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
+    this.workspace.init();
+    this.audit.init();
+    this.history.init();
+    this.state.init();
+    this.save(initial);
+    await this.ctx.storage.setAlarm(nextWake(initial));
   }
 
   /** The provider serving this sandbox (src/providers): built per call, it holds no state. */
@@ -676,7 +722,7 @@ export class SandboxDO extends DurableObject<Env> {
 
   /** End of the tombstone: forget the sandbox entirely (deleteAll also removes the alarm). */
   private async purge(s: StoredSandbox): Promise<void> {
-    await this.registry(s.tenant).remove(s.id);
+    if (!s.ephemeral) await this.registry(s.tenant).remove(s.id);
     await this.ctx.storage.deleteAll();
     this.cached = null;
   }
@@ -686,14 +732,20 @@ export class SandboxDO extends DurableObject<Env> {
   }
 
   private async syncRegistry(s: StoredSandbox): Promise<void> {
+    if (s.ephemeral) return;
+    this.registrySync = { at: Date.now(), version: s.version };
     await this.registry(s.tenant).upsert(toRecord(s), s.version);
   }
 
   /**
-   * Activity only moves `lastActiveAt`, which listing does not filter on: the index
-   * update need not hold up the request. A failed update is corrected by the next one.
+   * Activity only moves `lastActiveAt` (and with it `idleExpiresAt`): the index update need
+   * not hold up the request, and is coalesced to one per `REGISTRY_ACTIVITY_SYNC_MS`, so a
+   * tenant's registry writes grow with lifecycle changes, not executions (one Durable Object
+   * per tenant would otherwise be the hot spot). The alarm catches up what was skipped;
+   * a failed update is corrected by the next one.
    */
   private syncRegistryLater(s: StoredSandbox): void {
+    if (Date.now() - this.registrySync.at < REGISTRY_ACTIVITY_SYNC_MS) return;
     this.ctx.waitUntil(this.syncRegistry(s).catch(() => undefined));
   }
 }

@@ -34,6 +34,8 @@ export interface StoredSandbox {
   secrets?: Record<string, SecretBinding & { placeholder: string }>;
   /** Bumped on every change; the ETag is derived from it. */
   version: number;
+  /** A one-shot (`POST /v1/exec`): never in the tenant's registry, stopped as soon as its run ends. */
+  ephemeral?: true;
 }
 
 /** When the idle clock runs out (`Infinity` when it is off). */

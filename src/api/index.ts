@@ -6,6 +6,7 @@ import { requireTenant } from "./auth";
 import { mountDocs } from "./docs";
 import { inspect } from "./inspect";
 import { exec } from "./exec";
+import { once } from "./once";
 import { commands } from "./commands";
 import { contexts } from "./contexts";
 import { files } from "./files";
@@ -52,6 +53,7 @@ export function buildApi() {
   app.route("/", files);
   app.route("/", exec);
   app.route("/", contexts);
+  app.route("/", once);
   app.route("/", commands);
   app.route("/", inspect);
   app.route("/", profiles);

@@ -31,6 +31,7 @@ export type SandboxRpc = Unwrapped<
     | "listFiles"
     | "peekFiles"
     | "exec"
+    | "runOnce"
     | "execStream"
     | "createContext"
     | "listContexts"

@@ -78,13 +78,8 @@ export function buildMcpServer(ops: Operations, version: string): McpServer {
     { openWorldHint: true },
     async ({ sandboxId, ...request }) => {
       if (sandboxId) return execResult(await ops.exec(sandboxId, request), sandboxId);
-      const { sandbox } = await ops.create({});
-      try {
-        return execResult(await ops.exec(sandbox.id, request), undefined);
-      } finally {
-        // A one-off sandbox must not outlive its call; if this fails, its idle clock still stops it.
-        await ops.destroy(sandbox.id).catch((error) => console.error(`could not delete one-off sandbox ${sandbox.id}:`, error));
-      }
+      // One call into one ephemeral sandbox, stopped before the answer (POST /v1/exec).
+      return execResult(await ops.runOnce(request), undefined);
     },
   );
 

@@ -6,6 +6,7 @@ import { execOperations } from "./exec";
 import { fileOperations } from "./files";
 import { inspectOperations } from "./inspect";
 import { observeOperations } from "./observe";
+import { onceOperations } from "./once";
 import { profileOperations } from "./profiles";
 import { sandboxOperations } from "./sandboxes";
 import { secretOperations } from "./secrets";
@@ -15,6 +16,7 @@ export type { CreateOptions, CreateOutcome, UpdateOptions } from "./sandboxes";
 export type { FileContent, FileData } from "./files";
 export type { ExecInput, ExecOptions } from "./exec";
 export type { CommandInput } from "./commands";
+export type { RunOnceInput } from "./once";
 export type { PutSecretOutcome } from "./secrets";
 export { parseInput, validationError } from "./validate";
 
@@ -38,6 +40,7 @@ export function operations(env: Env, tenant: string) {
     ...sandboxOperations(ctx),
     ...execOperations(ctx),
     ...contextOperations(ctx),
+    ...onceOperations(ctx),
     ...fileOperations(ctx),
     ...inspectOperations(ctx),
     ...secretOperations(ctx),

@@ -1,10 +1,15 @@
 import type { FileEntry } from "../schemas/files";
 import { FilesQuery } from "../schemas/files";
-import type { SandboxList } from "../schemas/sandbox";
+import type { SandboxList, SandboxRecord } from "../schemas/sandbox";
 import { SearchSandboxesInput } from "../schemas/search";
 import { normaliseWorkspacePrefix } from "../workspace/paths";
 import { registryOf, sandboxOf, type OperationContext } from "./context";
 import { parseInput } from "./validate";
+
+/** When a running sandbox's first clock (TTL or idle) runs out, as an ISO string. */
+function earlierDeadline(s: SandboxRecord): string {
+  return s.idleExpiresAt !== null && s.idleExpiresAt < s.expiresAt ? s.idleExpiresAt : s.expiresAt;
+}
 
 /**
  * Reads for people watching sandboxes (the dashboard). None of them is activity: looking at a
@@ -18,14 +23,15 @@ export function observeOperations(ctx: OperationContext) {
      */
     async search(input: SearchSandboxesInput = {}): Promise<SandboxList> {
       const { state, limit, cursor, metadata, idPrefix, expiringWithinSeconds } = parseInput(SearchSandboxesInput, input ?? {}, "query");
-      return registryOf(ctx).list({
-        state,
-        limit,
-        cursor,
-        metadata: metadata ?? {},
-        idPrefix: idPrefix || undefined,
-        deadlineBefore: expiringWithinSeconds === undefined ? undefined : new Date(Date.now() + expiringWithinSeconds * 1000).toISOString(),
-      });
+      const deadlineBefore = expiringWithinSeconds === undefined ? undefined : new Date(Date.now() + expiringWithinSeconds * 1000).toISOString();
+      const page = await registryOf(ctx).list({ state, limit, cursor, metadata: metadata ?? {}, idPrefix: idPrefix || undefined, deadlineBefore });
+      if (!deadlineBefore) return page;
+      // The registry's idle clocks may lag recent activity (updates are coalesced), and a lagging
+      // clock is only ever earlier: its candidates are a superset. Each is checked against its
+      // own Durable Object (a read, not activity); the cursor stays the registry's.
+      const fresh = await Promise.all(page.sandboxes.map((s) => sandboxOf(ctx, s.id).describe().catch(() => null)));
+      const sandboxes = fresh.filter((s): s is SandboxRecord => s !== null && s.state === "running" && earlierDeadline(s) <= deadlineBefore);
+      return { sandboxes, nextCursor: page.nextCursor };
     },
 
     /** Workspace files under an optional prefix, sorted by path, without touching the idle clock (`listFiles` does). */

@@ -1,8 +1,10 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { operations, type CreateOptions, type FileContent, type FileData, type Operations, type PutSecretOutcome, type UpdateOptions } from "../operations";
+import { operations, type CreateOptions, type RunOnceInput, type FileContent, type FileData, type Operations, type PutSecretOutcome, type UpdateOptions } from "../operations";
 import type { AuditPage, AuditQuery } from "../schemas/audit";
 import type { ExecResult } from "../schemas/exec";
 import type { CodeContext } from "../schemas/contexts";
+import type { RunOnceResult } from "../schemas/once";
+import type { HostTools } from "../capabilities/tools";
 import type { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
 import type { FileEntry } from "../schemas/files";
 import type { ProfileList } from "../schemas/profile";
@@ -65,6 +67,16 @@ export class SandboxService extends WorkerEntrypoint<Env, SandboxServiceProps> {
    */
   exec(id: string, request: RpcExecRequest): Promise<ExecResult> {
     return rpcCall(() => execOverRpc(this.#ops(), id, request));
+  }
+  /**
+   * Runs a snippet once in an ephemeral sandbox (`POST /v1/exec`): `profile`, `files` and
+   * `network` besides the exec fields; `tools` as for `exec`. The result carries `sandboxId`.
+   */
+  runOnce(request: RunOnceInput & { tools?: HostTools }): Promise<RunOnceResult> {
+    return rpcCall(() => {
+      const { tools, ...body } = request ?? ({} as RunOnceInput);
+      return this.#ops().runOnce(body, { tools });
+    });
   }
   /** Runs a snippet and returns the events of the SSE route as a byte stream (`readServerSentEvents`). */
   execStream(id: string, request: RpcExecRequest): Promise<ReadableStream<Uint8Array>> {

@@ -9,6 +9,7 @@ describe("OpenAPI and docs", () => {
     const routes = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     expect(routes.sort()).toEqual(
       [
+        "POST /v1/exec",
         "POST /v1/sandboxes",
         "GET /v1/sandboxes",
         "GET /v1/sandboxes/{id}",

@@ -37,6 +37,13 @@ describe("Sandboxer client", () => {
     expect(again.info.id).toBe(sandbox.id);
   });
 
+  it("run executes once in an ephemeral sandbox, with files, and the sandbox is stopped afterwards", async () => {
+    const result = await sbx.run('import { n } from "./n.ts"; n + 1', { language: "ts", files: { "n.ts": "export const n: number = 41;" } });
+    expect(result).toMatchObject({ status: "ok", result: 42, sandboxId: expect.stringMatching(/^sbx_/) });
+    expect((await sbx.sandboxes.get(result.sandboxId)).info).toMatchObject({ state: "stopped", endReason: "deleted" });
+    expect(await failure(sbx.run("1", { profile: "nope" }))).toMatchObject({ code: "validation_failed", status: 400 });
+  });
+
   it("exec streams stdout and stderr lines to the callbacks while the code runs, then returns the result", async () => {
     const seen: [string, string, number][] = [];
     const started = Date.now();

@@ -67,6 +67,17 @@ describe("/mcp", () => {
     expect(result.content[0]).toMatchObject({ type: "text", text: expect.stringMatching(/^validation_failed: .*Known profiles: js/) });
   });
 
+  it("runs run_code without sandboxId once, in an ephemeral sandbox that is stopped and never listed", async () => {
+    const a = await connect("a");
+    const result = await call(a, "run_code", { code: "console.log('hi'); 6 * 7" });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ status: "ok", result: 42, stdout: "hi\n", sandboxId: expect.stringMatching(/^sbx_/) });
+    const { sandboxId } = result.structuredContent;
+    expect(await (await api("GET", `/v1/sandboxes/${sandboxId}`, { as: "a" })).json()).toMatchObject({ state: "stopped", endReason: "deleted" });
+    const listed = (await (await api("GET", "/v1/sandboxes?limit=100", { as: "a" })).json()) as { sandboxes: { id: string }[] };
+    expect(listed.sandboxes.map((s) => s.id)).not.toContain(sandboxId);
+  });
+
   it("answers a request without a key with problem+json 401 before any MCP handling", async () => {
     const res = await exports.default.fetch(
       new Request("http://sandboxer.test/mcp", {

@@ -48,6 +48,13 @@ describe("SandboxService over a service binding", () => {
 });
 
 describe("exec over RPC", () => {
+  it("runOnce runs a snippet in an ephemeral sandbox of the binding's tenant, with files", async () => {
+    const result = valueOf(await A.call("runOnce", { code: 'import { n } from "./n.js"; n * 2', files: { "n.js": "export const n = 21;" } }));
+    expect(result).toMatchObject({ status: "ok", result: 42, sandboxId: expect.stringMatching(/^sbx_/) });
+    expect(await (await api("GET", `/v1/sandboxes/${result.sandboxId}`)).json()).toMatchObject({ state: "stopped", tenant: "tenant-a" });
+    expect(errorOf(await A.call("runOnce", { code: "1", profile: "nope" }))).toMatchObject({ code: "validation_failed" });
+  });
+
   it("streams console lines to the caller's callbacks in order and returns the whole result", async () => {
     const { id } = await createSandbox();
     const code = "console.log('one'); console.error('oops'); await new Promise((r) => setTimeout(r, 20)); console.log('two'); 40 + 2";
