@@ -261,7 +261,9 @@ describe("nothing of a run continues after it", () => {
 });
 
 describe("idle time is not CPU", () => {
-  it("300 timer waits of 5 ms fit in a 100 ms budget", async () => {
+  // Time the runtime spends descheduled (another test file busy on the other core) still counts
+  // as busy, so on a loaded two-core machine a run can miss; a retry sees the same code again.
+  it("300 timer waits of 5 ms fit in a 100 ms budget", { retry: 2 }, async () => {
     const out = await run("for (let i = 0; i < 300; i++) await new Promise((r) => setTimeout(r, 5)); 'rested'", { limits: { cpuMs: 100, wallMs: 20_000 } });
     expect(out, JSON.stringify(out.error)).toMatchObject({ status: "ok", result: "rested" });
     expect(out.cpu.usedMs).toBeLessThan(100);
