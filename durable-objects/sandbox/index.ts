@@ -30,6 +30,10 @@ import { sandboxDeclarations } from "../../src/capabilities/declarations";
 import { CAPABILITIES, type CapabilityCall, type CapabilityProps } from "../../src/capabilities/definitions";
 import type { NetworkRule } from "../../src/schemas/profile";
 import type { SecretBinding } from "../../src/schemas/sandbox";
+import type { Snapshot } from "../../src/schemas/snapshots";
+import { newSnapshotId, SNAPSHOT_RETENTION_MS, SnapshotStore } from "../../src/snapshots/store";
+import { quotasFor } from "../../src/quotas";
+import { applySnapshot, captureSnapshot, snapshotFileBytes, type SnapshotParts } from "./snapshots";
 
 /** The egress gateway's view of a sandbox (see `egressGrant`). */
 export interface EgressGrant {
@@ -241,6 +245,61 @@ export class SandboxDO extends DurableObject<Env> {
     return settle(async () => {
       await this.running();
       this.contexts.delete(contextId);
+    });
+  }
+
+  /**
+   * Takes a snapshot (workspace files, state, contexts, the record's settings) and stores it in
+   * R2 under the tenant. Refused (422) when the tenant's snapshots would pass its storageBytes
+   * quota. Activity; recorded in the audit log.
+   */
+  async snapshot(name: string | undefined): Promise<Settled<Snapshot>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      this.syncRegistryLater(s);
+      const archive = await captureSnapshot(this.snapshotParts(s), s);
+      const now = Date.now();
+      const store = new SnapshotStore(this.env.SNAPSHOTS, s.tenant);
+      const max = quotasFor(this.env, s.tenant).storageBytes;
+      const used = await store.usage(now);
+      if (used + archive.byteLength > max) {
+        throw new SandboxerError(
+          ErrorCode.limitExceeded,
+          `This snapshot is ${archive.byteLength} bytes and the tenant's snapshots already hold ${used}; together they may hold at most ${max} bytes (the storageBytes quota). Delete snapshots (DELETE /v1/snapshots/{snapshotId}) or files first.`,
+          { limit: "snapshotBytes", quota: "storageBytes", max, used, size: archive.byteLength },
+        );
+      }
+      const snapshotId = newSnapshotId();
+      const info: Snapshot = {
+        snapshotId,
+        name: name ?? snapshotId,
+        size: archive.byteLength,
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + SNAPSHOT_RETENTION_MS).toISOString(),
+        sourceSandboxId: s.id,
+        profile: s.profile.name,
+      };
+      await store.put(info, archive);
+      this.audit.append([{ ts: info.createdAt, kind: "lifecycle", action: "snapshot", decision: "allowed", bytes: info.size, detail: snapshotId }]);
+      return info;
+    });
+  }
+
+  /**
+   * Replaces the workspace files, state and contexts with a snapshot's (the tenant's own: the
+   * key is under its prefix). Id, clocks and audit log stay; the restore is audited. A new
+   * sandbox seeded from a snapshot (a fork) comes through here too. Activity.
+   */
+  async restore(snapshotId: string): Promise<Settled<SandboxRecord>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      const now = Date.now();
+      const { info, archive } = await new SnapshotStore(this.env.SNAPSHOTS, s.tenant).read(snapshotId, now);
+      if ((s.provider ?? "isolate") === "isolate") await reserveStorage(this.env, s.tenant, s.id, snapshotFileBytes(archive));
+      await applySnapshot(this.snapshotParts(s), s, info, archive, now);
+      this.audit.append([{ ts: new Date(now).toISOString(), kind: "lifecycle", action: "restore", decision: "allowed", bytes: info.size, detail: snapshotId }]);
+      await this.syncRegistry(s);
+      return toRecord(s);
     });
   }
 
@@ -535,6 +594,10 @@ export class SandboxDO extends DurableObject<Env> {
           fetchGranted ? this.ctx.exports.EgressGateway({ props: { tenant: s.tenant, sandboxId: s.id, executionId } satisfies CapabilityProps }) : null,
       },
     );
+  }
+
+  private snapshotParts(s: StoredSandbox): SnapshotParts {
+    return { files: this.provider(s).files, state: this.state, contexts: this.contexts };
   }
 
   private executionContext(s: StoredSandbox): ExecutionContext {

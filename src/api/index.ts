@@ -15,6 +15,7 @@ import { notFoundHandler, onError } from "./problem";
 import { profiles } from "./profiles";
 import { sandboxes } from "./sandboxes";
 import { secrets } from "./secrets";
+import { snapshots } from "./snapshots";
 
 /** Largest request body accepted on any route. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -56,6 +57,7 @@ export function buildApi() {
   app.route("/", inspect);
   app.route("/", profiles);
   app.route("/", secrets);
+  app.route("/", snapshots);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 

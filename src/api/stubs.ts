@@ -35,6 +35,8 @@ export type SandboxRpc = Unwrapped<
     | "createContext"
     | "listContexts"
     | "deleteContext"
+    | "snapshot"
+    | "restore"
     | "listExecutions"
     | "listAudit"
     | "recordAudit"

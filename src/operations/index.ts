@@ -9,6 +9,7 @@ import { observeOperations } from "./observe";
 import { profileOperations } from "./profiles";
 import { sandboxOperations } from "./sandboxes";
 import { secretOperations } from "./secrets";
+import { snapshotOperations } from "./snapshots";
 
 export type { OperationContext } from "./context";
 export type { CreateOptions, CreateOutcome, UpdateOptions } from "./sandboxes";
@@ -45,6 +46,7 @@ export function operations(env: Env, tenant: string) {
     ...observeOperations(ctx),
     ...bulkOperations(ctx),
     ...commandOperations(ctx),
+    ...snapshotOperations(ctx),
   };
 }
 
