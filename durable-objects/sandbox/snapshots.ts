@@ -47,12 +47,8 @@ export async function captureSnapshot(parts: SnapshotParts, s: StoredSandbox): P
   return encodeSnapshot(content, bodies);
 }
 
-/**
- * Puts a snapshot's files, state and contexts in place of the sandbox's own (the record, its
- * clocks and audit log are untouched). Refused when the snapshot was taken of another profile,
- * whose runtime could not run what it holds.
- */
-export async function applySnapshot(parts: SnapshotParts, s: StoredSandbox, info: Snapshot, archive: Uint8Array, now: number): Promise<void> {
+/** Refuses a snapshot taken of another profile, whose runtime could not run what it holds. */
+export function checkSnapshotProfile(info: Snapshot, s: StoredSandbox): void {
   if (info.profile !== s.profile.name) {
     throw new SandboxerError(
       ErrorCode.validationFailed,
@@ -60,6 +56,13 @@ export async function applySnapshot(parts: SnapshotParts, s: StoredSandbox, info
       { errors: [{ path: "snapshotId", message: `a snapshot of profile '${info.profile}'` }] },
     );
   }
+}
+
+/**
+ * Puts a snapshot's files, state and contexts in place of the sandbox's own (the record, its
+ * clocks and audit log are untouched).
+ */
+export async function applySnapshot(parts: SnapshotParts, archive: Uint8Array, now: number): Promise<void> {
   const { content, bodies } = decodeSnapshot(archive);
   for (const entry of await parts.files.list("")) await parts.files.delete(entry.path);
   for (const [i, file] of content.files.entries()) {

@@ -62,6 +62,47 @@ snapshots.openapi(restoreSandbox, async (c) => {
   return c.json(await ops(c).restore(c.req.valid("param").id, c.req.valid("json")), 200);
 });
 
+const pauseSandbox = createRoute({
+  operationId: "pauseSandbox",
+  method: "post",
+  path: "/v1/sandboxes/{id}/pause",
+  summary: "Pause a sandbox",
+  description:
+    "Keeps its files, state and contexts (a snapshot kept with the sandbox, not in your list) and releases its runtime (a linux sandbox's processes and container stop). While paused the record says `paused: true`, the idle clock is stopped (`idleExpiresAt: null`) and the TTL keeps running; exec, commands, files and contexts answer 409 until `POST …/resume`.",
+  request: { params: SandboxIdParam },
+  responses: {
+    200: json(SandboxRecord, "The paused sandbox"),
+    ...SANDBOX_ERRORS,
+    ...stoppedError,
+    409: problem("Already paused"),
+    412: problem("Executions or commands are running: pause once they have finished"),
+  },
+});
+
+snapshots.openapi(pauseSandbox, async (c) => {
+  return c.json(await ops(c).pause(c.req.valid("param").id), 200);
+});
+
+const resumeSandbox = createRoute({
+  operationId: "resumeSandbox",
+  method: "post",
+  path: "/v1/sandboxes/{id}/resume",
+  summary: "Resume a paused sandbox",
+  description: "Brings it back with its files, state and contexts; the idle clock starts again from now. Resuming a running sandbox answers it as is.",
+  request: { params: SandboxIdParam },
+  responses: {
+    200: json(SandboxRecord, "The running sandbox"),
+    ...SANDBOX_ERRORS,
+    ...stoppedError,
+    409: problem("A resume of it is already under way"),
+    422: problem("Its files would pass the tenant's storageBytes quota"),
+  },
+});
+
+snapshots.openapi(resumeSandbox, async (c) => {
+  return c.json(await ops(c).resume(c.req.valid("param").id), 200);
+});
+
 const listSnapshots = createRoute({
   operationId: "listSnapshots",
   method: "get",

@@ -37,6 +37,8 @@ export type SandboxRpc = Unwrapped<
     | "deleteContext"
     | "snapshot"
     | "restore"
+    | "pause"
+    | "resume"
     | "listExecutions"
     | "listAudit"
     | "recordAudit"

@@ -40,7 +40,7 @@ export async function forkBody(ctx: OperationContext, body: CreateSandboxBody & 
   };
 }
 
-/** Snapshots: take one of a sandbox, list and delete them, roll a sandbox back to one. Forks are `create({ fromSnapshot })`. */
+/** Snapshots: take one of a sandbox, list and delete them, roll a sandbox back to one, pause and resume. Forks are `create({ fromSnapshot })`. */
 export function snapshotOperations(ctx: OperationContext) {
   return {
     /** Stores a snapshot of the sandbox's files, state, contexts and settings (7 days). Activity. */
@@ -61,6 +61,16 @@ export function snapshotOperations(ctx: OperationContext) {
 
     async deleteSnapshot(snapshotId: string): Promise<void> {
       await snapshotsOf(ctx).delete(parseInput(SnapshotId, snapshotId, "path.snapshotId"), Date.now());
+    },
+
+    /** Keeps the sandbox's state as a snapshot and releases its runtime; the idle clock stops, the TTL runs on. */
+    async pause(id: string): Promise<SandboxRecord> {
+      return sandboxOf(ctx, id).pause();
+    },
+
+    /** Brings a paused sandbox back with its files, state and contexts (a running one is answered as is). */
+    async resume(id: string): Promise<SandboxRecord> {
+      return sandboxOf(ctx, id).resume();
     },
 
     /** Rolls the sandbox back to a snapshot in place: files, state and contexts; id, clocks and audit log stay. */

@@ -81,6 +81,12 @@ export class SandboxHandle extends RpcTarget {
   restore(body: RestoreBody): Promise<SandboxRecord> {
     return rpcCall(() => this.#ops.restore(this.#id, body));
   }
+  pause(): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops.pause(this.#id));
+  }
+  resume(): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops.resume(this.#id));
+  }
   readFile(path: string): Promise<FileContent> {
     return rpcCall(() => this.#ops.readFile(this.#id, path));
   }

@@ -115,6 +115,14 @@ export class SandboxService extends WorkerEntrypoint<Env, SandboxServiceProps> {
   restore(id: string, body: RestoreBody): Promise<SandboxRecord> {
     return rpcCall(() => this.#ops().restore(id, body));
   }
+  /** Keeps the sandbox's state and releases its runtime; exec answers 409 until `resume`. */
+  pause(id: string): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops().pause(id));
+  }
+  /** Brings a paused sandbox back with its files, state and contexts. */
+  resume(id: string): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops().resume(id));
+  }
   /** A page of the tenant's snapshots. */
   listSnapshots(query: ListSnapshotsInput = {}): Promise<SnapshotList> {
     return rpcCall(() => this.#ops().listSnapshots(query));

@@ -126,6 +126,11 @@ export const SandboxRecord = z
     idleExpiresAt: z.string().datetime().nullable().describe("When the idle clock runs out unless there is activity; `null` when it is off"),
     endedAt: z.string().datetime().optional(),
     endReason: EndReason.optional(),
+    paused: z
+      .literal(true)
+      .optional()
+      .describe("Present while paused (POST …/pause): its runtime is released, exec and commands answer 409 until POST …/resume; the idle clock is stopped (idleExpiresAt null), the TTL (expiresAt) keeps running"),
+    pausedAt: z.string().datetime().optional(),
     metadata: z.record(z.string(), z.string()),
     network: SandboxNetwork,
     capabilities: z.array(CapabilityGrant),

@@ -67,6 +67,14 @@ export function decodeSnapshot(bytes: Uint8Array): { content: SnapshotContent; b
   return { content, bodies };
 }
 
+/**
+ * Where a paused sandbox's snapshot is kept: outside every tenant's listing prefix, so it is
+ * neither listed nor counted as one of the tenant's snapshots; deleted on resume or stop.
+ */
+export function pausedSandboxKey(tenant: string, sandboxId: string): string {
+  return `paused/${encodeURIComponent(tenant)}/${sandboxId}`;
+}
+
 /** A new snapshot id: `snap_` and 96 random bits in hex. */
 export function newSnapshotId(): string {
   return `snap_${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("")}`;

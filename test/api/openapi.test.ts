@@ -28,6 +28,8 @@ describe("OpenAPI and docs", () => {
         "DELETE /v1/sandboxes/{id}/contexts/{contextId}",
         "POST /v1/sandboxes/{id}/snapshots",
         "POST /v1/sandboxes/{id}/restore",
+        "POST /v1/sandboxes/{id}/pause",
+        "POST /v1/sandboxes/{id}/resume",
         "GET /v1/snapshots",
         "GET /v1/snapshots/{snapshotId}",
         "DELETE /v1/snapshots/{snapshotId}",

@@ -1,5 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createSandbox, problemOf, type Tenant } from "../helpers";
+import { dueReason, type StoredSandbox } from "../../durable-objects/sandbox/record";
+import { pausedSandboxKey } from "../../src/snapshots/store";
+import { api, createSandbox, problemOf, TENANT_NAMES, type Tenant } from "../helpers";
 
 /** Every byte value, then a pseudo-random tail: anything a text round trip would mangle. */
 function binaryFixture(): Uint8Array {
@@ -155,5 +158,73 @@ describe("snapshots, restore and fork", () => {
     const mixed = await problemOf(await api("POST", "/v1/sandboxes", { json: { fromSnapshot: snap.snapshotId, profile: "js" } }));
     expect(mixed.status).toBe(400);
     expect(mixed.body.detail).toMatch(/profile comes from the snapshot/);
+  });
+
+  it("a paused sandbox answers 409 'resume it first', and resume brings back its files, state and contexts", async () => {
+    const { id, expiresAt } = await createSandbox(CAPS);
+    await put(id, "data.bin", binaryFixture());
+    const context = (await (await api("POST", `/v1/sandboxes/${id}/contexts`)).json<any>()).contextId;
+    expect((await exec(id, "const kept = new Set([1, 2]); await env.state.put('k', 'v')", { context })).status).toBe("ok");
+
+    const paused = await api("POST", `/v1/sandboxes/${id}/pause`);
+    expect(paused.status).toBe(200);
+    const record = await paused.json<any>();
+    expect(record).toMatchObject({ state: "running", paused: true, pausedAt: expect.any(String), idleExpiresAt: null, expiresAt });
+    expect(await (await api("GET", `/v1/sandboxes/${id}`)).json()).toMatchObject({ paused: true });
+    for (const [method, path, json] of [
+      ["POST", `/v1/sandboxes/${id}/exec`, { code: "1" }],
+      ["POST", `/v1/sandboxes/${id}/commands`, { cmd: "ls" }],
+      ["GET", `/v1/sandboxes/${id}/files/data.bin`, undefined],
+      ["POST", `/v1/sandboxes/${id}/pause`, undefined],
+    ] as const) {
+      const { status, body } = await problemOf(await api(method, path, { json }));
+      expect(status, `${method} ${path}`).toBe(409);
+      expect(body).toMatchObject({ code: "sandbox_paused" });
+      expect(body.detail).toMatch(/resume it first/);
+    }
+    // Kept with the sandbox, not among the tenant's snapshots.
+    expect(await env.SNAPSHOTS.head(pausedSandboxKey(TENANT_NAMES.a, id))).not.toBeNull();
+    expect((await (await api("GET", "/v1/snapshots?limit=100")).json<any>()).snapshots.map((x: any) => x.sourceSandboxId)).not.toContain(id);
+
+    const resumed = await api("POST", `/v1/sandboxes/${id}/resume`);
+    expect(resumed.status).toBe(200);
+    const back = await resumed.json<any>();
+    expect(back.paused).toBeUndefined();
+    expect(back.idleExpiresAt).not.toBeNull();
+    expect(new Uint8Array(await (await read(id, "data.bin")).arrayBuffer())).toEqual(binaryFixture());
+    expect((await exec(id, "[kept.has(2), await env.state.get('k')]", { context })).result).toEqual([true, "v"]);
+    expect(await env.SNAPSHOTS.head(pausedSandboxKey(TENANT_NAMES.a, id))).toBeNull();
+    const audit = await (await api("GET", `/v1/sandboxes/${id}/audit`)).json<any>();
+    expect(audit.entries.filter((e: any) => e.kind === "lifecycle").map((e: any) => e.action)).toEqual(["pause", "resume"]);
+  });
+
+  it("while paused the idle clock is stopped and the TTL keeps running", () => {
+    const base: StoredSandbox = {
+      id: "sbx_x",
+      tenant: "t",
+      profile: {} as StoredSandbox["profile"],
+      state: "running",
+      createdAt: 0,
+      lastActiveAt: 0,
+      expiresAt: 100_000,
+      idleTimeoutSeconds: 10,
+      metadata: {},
+      network: { allow: [] },
+      capabilities: [],
+      env: {},
+      version: 1,
+    };
+    expect(dueReason(base, 50_000)?.reason).toBe("idle_timeout");
+    expect(dueReason({ ...base, pausedAt: 1_000 }, 50_000)).toBeUndefined();
+    expect(dueReason({ ...base, pausedAt: 1_000 }, 100_000)?.reason).toBe("ttl_expired");
+  });
+
+  it("deleting a paused sandbox releases its kept state", async () => {
+    const { id } = await createSandbox(CAPS);
+    await put(id, "a.txt", "a");
+    expect((await api("POST", `/v1/sandboxes/${id}/pause`)).status).toBe(200);
+    expect((await api("DELETE", `/v1/sandboxes/${id}`)).status).toBe(204);
+    expect(await env.SNAPSHOTS.head(pausedSandboxKey(TENANT_NAMES.a, id))).toBeNull();
+    expect((await problemOf(await api("POST", `/v1/sandboxes/${id}/resume`))).status).toBe(410);
   });
 });
