@@ -227,4 +227,22 @@ describe("snapshots, restore and fork", () => {
     expect(await env.SNAPSHOTS.head(pausedSandboxKey(TENANT_NAMES.a, id))).toBeNull();
     expect((await problemOf(await api("POST", `/v1/sandboxes/${id}/resume`))).status).toBe(410);
   });
+
+  it("a linux sandbox's /workspace is snapshotted through its files API and seeds a copy, nested paths and bytes intact", async () => {
+    const { id } = await createSandbox({ profile: "linux" });
+    await put(id, "app/nested/blob.bin", binaryFixture());
+    await put(id, "main.py", "print(1)");
+    const snap = await snapshot(id);
+    expect(snap.profile).toBe("linux");
+    const copy = await api("POST", "/v1/sandboxes", { json: { fromSnapshot: snap.snapshotId } });
+    expect(copy.status).toBe(201);
+    const copyId = (await copy.json<any>()).id;
+    expect(new Uint8Array(await (await read(copyId, "app/nested/blob.bin")).arrayBuffer())).toEqual(binaryFixture());
+    expect(await (await read(copyId, "main.py")).text()).toBe("print(1)");
+    // Another profile's snapshot cannot be restored in place.
+    const js = await createSandbox();
+    const { status, body } = await problemOf(await api("POST", `/v1/sandboxes/${js.id}/restore`, { json: { snapshotId: snap.snapshotId } }));
+    expect(status).toBe(400);
+    expect(body.detail).toMatch(/Create a new sandbox from it instead/);
+  }, 30_000);
 });
