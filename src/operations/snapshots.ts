@@ -1,7 +1,7 @@
 import { ErrorCode, SandboxerError } from "../errors";
 import type { CreateSandboxBody, SandboxRecord } from "../schemas/sandbox";
 import { CreateSnapshotBody, ListSnapshotsQuery, RestoreBody, SnapshotId, type ListSnapshotsInput, type Snapshot, type SnapshotList } from "../schemas/snapshots";
-import { decodeSnapshot, SnapshotStore } from "../snapshots/store";
+import { SnapshotStore } from "../snapshots/store";
 import { sandboxOf, type OperationContext } from "./context";
 import { parseInput } from "./validate";
 
@@ -27,8 +27,7 @@ export async function forkBody(ctx: OperationContext, body: CreateSandboxBody & 
       { errors: given.map((field) => ({ path: field, message: "comes from the snapshot" })) },
     );
   }
-  const { archive } = await snapshotsOf(ctx).read(body.fromSnapshot, Date.now());
-  const seed = decodeSnapshot(archive).content.sandbox;
+  const seed = (await snapshotsOf(ctx).readContent(body.fromSnapshot, Date.now())).sandbox;
   return {
     ...body,
     profile: seed.profile,

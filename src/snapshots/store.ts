@@ -56,8 +56,7 @@ export function encodeSnapshot(content: SnapshotContent, bodies: Uint8Array[]): 
 /** Reads an archive written by `encodeSnapshot`; file bodies are views into `bytes`. */
 export function decodeSnapshot(bytes: Uint8Array): { content: SnapshotContent; bodies: Uint8Array[] } {
   const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
-  const content = JSON.parse(decoder.decode(bytes.subarray(4, 4 + length))) as SnapshotContent;
-  if (content.format !== 1) throw new SandboxerError(ErrorCode.internal, `Snapshot format ${content.format} is not one this version reads.`);
+  const content = parseHeader(bytes.subarray(4, 4 + length));
   let offset = 4 + length;
   const bodies = content.files.map((f) => {
     const body = bytes.subarray(offset, offset + f.size);
@@ -73,6 +72,12 @@ export function decodeSnapshot(bytes: Uint8Array): { content: SnapshotContent; b
  */
 export function pausedSandboxKey(tenant: string, sandboxId: string): string {
   return `paused/${encodeURIComponent(tenant)}/${sandboxId}`;
+}
+
+function parseHeader(bytes: Uint8Array): SnapshotContent {
+  const content = JSON.parse(decoder.decode(bytes)) as SnapshotContent;
+  if (content.format !== 1) throw new SandboxerError(ErrorCode.internal, `Snapshot format ${content.format} is not one this version reads.`);
+  return content;
 }
 
 /** A new snapshot id: `snap_` and 96 random bits in hex. */
@@ -121,6 +126,17 @@ export class SnapshotStore {
     const info = this.live(object, now);
     if (!object || !info) return missing(snapshotId);
     return { info, archive: new Uint8Array(await object.arrayBuffer()) };
+  }
+
+  /** The archive's header alone (two ranged reads: no file bytes), 404 like `describe`. */
+  async readContent(snapshotId: string, now: number): Promise<SnapshotContent> {
+    const key = this.prefix + snapshotId;
+    const head = await this.bucket.get(key, { range: { offset: 0, length: 4 } });
+    if (!head || !this.live(head, now)) return missing(snapshotId);
+    const length = new DataView(await head.arrayBuffer()).getUint32(0);
+    const header = await this.bucket.get(key, { range: { offset: 4, length } });
+    if (!header) return missing(snapshotId);
+    return parseHeader(new Uint8Array(await header.arrayBuffer()));
   }
 
   /** Deletes a snapshot (404 when there is none). */
