@@ -7,6 +7,7 @@ interface __BaseEnv_Env {
 	SANDBOX: DurableObjectNamespace<import("./src/index").SandboxDO>;
 	REGISTRY: DurableObjectNamespace<import("./src/index").RegistryDO>;
 	LINUX_CONTAINER: DurableObjectNamespace<import("./src/index").LinuxContainer>;
+	SNAPSHOTS: R2Bucket;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {

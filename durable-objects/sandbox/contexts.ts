@@ -2,6 +2,7 @@ import { ErrorCode, SandboxerError } from "../../src/errors";
 import { EMPTY_CONTEXT_SHAPE, type ContextShape } from "../../src/providers/isolate/context";
 import type { IsolateCellOutcome } from "../../src/providers/isolate/run";
 import type { CodeContext } from "../../src/schemas/contexts";
+import type { SnapshotContext } from "../../src/snapshots/store";
 
 /** Contexts one sandbox may hold at once. */
 export const MAX_CONTEXTS = 16;
@@ -109,6 +110,32 @@ export class ContextStore {
     if (!this.row(id)) throw missing(id);
     this.sql.exec("DELETE FROM contexts WHERE id = ?", id);
     this.sql.exec("DELETE FROM context_chunks WHERE id = ?", id);
+  }
+
+  /** Every context with its saved text, for a snapshot. */
+  exportAll(): SnapshotContext[] {
+    this.init();
+    return this.sql.exec<ContextRow>("SELECT * FROM contexts ORDER BY created_at, id").toArray().map((row) => ({
+      id: row.id,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      cells: row.cells,
+      bytes: row.bytes,
+      shape: row.shape,
+      state: this.load(row.id).state,
+    }));
+  }
+
+  /** Replaces every context with a snapshot's (same ids, so cells naming them keep working after a restore). */
+  importAll(contexts: SnapshotContext[]): void {
+    this.clear();
+    this.init();
+    for (const c of contexts) {
+      this.sql.exec("INSERT INTO contexts (id, created_at, updated_at, cells, bytes, shape) VALUES (?, ?, ?, ?, ?, ?)", c.id, c.createdAt, c.updatedAt, c.cells, c.bytes, c.shape);
+      for (let seq = 0; seq * CHUNK_CHARS < c.state.length; seq++) {
+        this.sql.exec("INSERT INTO context_chunks (id, seq, data) VALUES (?, ?, ?)", c.id, seq, c.state.slice(seq * CHUNK_CHARS, (seq + 1) * CHUNK_CHARS));
+      }
+    }
   }
 
   /** Every context, gone (the sandbox stopped). */

@@ -48,6 +48,11 @@ export class ExecutionHistory {
     this.sql.exec("DELETE FROM executions WHERE seq <= (SELECT MAX(seq) FROM executions) - ?", MAX_HISTORY_ROWS);
   }
 
+  /** How many executions are running now. */
+  runningCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM executions WHERE status = 'running'").one().n;
+  }
+
   /**
    * Whether this execution is still running. Capability and egress calls carry their execution's
    * id: once it has finished (or is unknown), they are refused, so nothing a run left behind can

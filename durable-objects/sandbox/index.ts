@@ -30,6 +30,10 @@ import { sandboxDeclarations } from "../../src/capabilities/declarations";
 import { CAPABILITIES, type CapabilityCall, type CapabilityProps } from "../../src/capabilities/definitions";
 import type { NetworkRule } from "../../src/schemas/profile";
 import type { SecretBinding } from "../../src/schemas/sandbox";
+import type { Snapshot } from "../../src/schemas/snapshots";
+import { newSnapshotId, pausedSandboxKey, SNAPSHOT_RETENTION_MS, SnapshotStore } from "../../src/snapshots/store";
+import { quotasFor } from "../../src/quotas";
+import { applySnapshot, captureSnapshot, checkSnapshotProfile, snapshotFileBytes, type SnapshotParts } from "./snapshots";
 
 /** The egress gateway's view of a sandbox (see `egressGrant`). */
 export interface EgressGrant {
@@ -89,6 +93,8 @@ export class SandboxDO extends DurableObject<Env> {
   private activeRuns = 0;
   /** When this instance last pushed the record to the registry, and which version. */
   private registrySync = { at: 0, version: -1 };
+  /** A resume is under way (its files are being put back): a second one waits its turn. */
+  private resuming = false;
   /** The stored record, read once per instance; `null` means "none stored". */
   private cached: StoredSandbox | null | undefined;
 
@@ -273,6 +279,133 @@ export class SandboxDO extends DurableObject<Env> {
     return settle(async () => {
       await this.running();
       this.contexts.delete(contextId);
+    });
+  }
+
+  /**
+   * Takes a snapshot (workspace files, state, contexts, the record's settings) and stores it in
+   * R2 under the tenant. Refused (422) when the tenant's snapshots would pass its storageBytes
+   * quota. Activity; recorded in the audit log.
+   */
+  async snapshot(name: string | undefined): Promise<Settled<Snapshot>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      this.syncRegistryLater(s);
+      const archive = await captureSnapshot(this.snapshotParts(s), s);
+      const now = Date.now();
+      const store = new SnapshotStore(this.env.SNAPSHOTS, s.tenant);
+      const max = quotasFor(this.env, s.tenant).storageBytes;
+      const used = await store.usage(now);
+      if (used + archive.byteLength > max) {
+        throw new SandboxerError(
+          ErrorCode.limitExceeded,
+          `This snapshot is ${archive.byteLength} bytes and the tenant's snapshots already hold ${used}; together they may hold at most ${max} bytes (the storageBytes quota). Delete snapshots (DELETE /v1/snapshots/{snapshotId}) or files first.`,
+          { limit: "snapshotBytes", quota: "storageBytes", max, used, size: archive.byteLength },
+        );
+      }
+      const snapshotId = newSnapshotId();
+      const info: Snapshot = {
+        snapshotId,
+        name: name ?? snapshotId,
+        size: archive.byteLength,
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + SNAPSHOT_RETENTION_MS).toISOString(),
+        sourceSandboxId: s.id,
+        profile: s.profile.name,
+      };
+      await store.put(info, archive);
+      this.audit.append([{ ts: info.createdAt, kind: "lifecycle", action: "snapshot", decision: "allowed", bytes: info.size, detail: snapshotId }]);
+      return info;
+    });
+  }
+
+  /**
+   * Replaces the workspace files, state and contexts with a snapshot's (the tenant's own: the
+   * key is under its prefix). Id, clocks and audit log stay; the restore is audited. A new
+   * sandbox seeded from a snapshot (a fork) comes through here too. Activity.
+   */
+  async restore(snapshotId: string): Promise<Settled<SandboxRecord>> {
+    return settle(async () => {
+      const s = this.touch(await this.running());
+      const now = Date.now();
+      const { info, archive } = await new SnapshotStore(this.env.SNAPSHOTS, s.tenant).read(snapshotId, now);
+      checkSnapshotProfile(info, s);
+      if ((s.provider ?? "isolate") === "isolate") await reserveStorage(this.env, s.tenant, s.id, snapshotFileBytes(archive));
+      await applySnapshot(this.snapshotParts(s), archive, now);
+      this.audit.append([{ ts: new Date(now).toISOString(), kind: "lifecycle", action: "restore", decision: "allowed", bytes: info.size, detail: snapshotId }]);
+      await this.syncRegistry(s);
+      return toRecord(s);
+    });
+  }
+
+  /**
+   * Pauses: keeps the files, state and contexts as a snapshot with the sandbox (in R2, not in
+   * the tenant's list) and releases the runtime (a linux sandbox's processes and container).
+   * While paused, the idle clock is stopped and the TTL keeps running; exec, commands, files
+   * and contexts answer 409 until `resume`. Refused while executions or commands run.
+   */
+  async pause(): Promise<Settled<SandboxRecord>> {
+    return settle(async () => {
+      const s = await this.running();
+      const busy = this.history.runningCount() + this.activeRuns;
+      if (busy > 0) {
+        throw new SandboxerError(ErrorCode.preconditionFailed, `${busy} executions or commands are running in sandbox ${s.id}; pause it once they have finished.`);
+      }
+      const now = Date.now();
+      // Saved first: from here on every request that would change the workspace gets 409.
+      const paused: StoredSandbox = { ...s, pausedAt: now, version: s.version + 1 };
+      this.save(paused);
+      try {
+        const archive = await captureSnapshot(this.snapshotParts(s), s);
+        await this.env.SNAPSHOTS.put(pausedSandboxKey(s.tenant, s.id), archive);
+        this.audit.append([{ ts: new Date(now).toISOString(), kind: "lifecycle", action: "pause", decision: "allowed", bytes: archive.byteLength }]);
+      } catch (error) {
+        // Nothing was released yet: the sandbox goes on running as it was.
+        this.save({ ...s, version: paused.version + 1 });
+        throw error;
+      }
+      this.workspace.clear();
+      this.state.clear();
+      this.contexts.clear();
+      try {
+        await this.provider(s).stop();
+      } catch (error) {
+        console.error(`sandbox ${s.id}: releasing its runtime on pause failed`, error);
+      }
+      await this.ctx.storage.setAlarm(nextWake(paused));
+      await this.syncRegistry(paused);
+      return toRecord(paused);
+    });
+  }
+
+  /** Brings a paused sandbox back with its files, state and contexts; the idle clock restarts. A running one is answered as is. */
+  async resume(): Promise<Settled<SandboxRecord>> {
+    return settle(async () => {
+      const s = await this.current();
+      if (s.state !== "running") await this.running();
+      if (s.pausedAt === undefined) return toRecord(s);
+      if (this.resuming) throw new SandboxerError(ErrorCode.sandboxPaused, `Sandbox ${s.id} is being resumed; retry in a moment.`, { retryAfterSeconds: 1 });
+      this.resuming = true;
+      try {
+        const key = pausedSandboxKey(s.tenant, s.id);
+        const object = await this.env.SNAPSHOTS.get(key);
+        if (!object) throw new SandboxerError(ErrorCode.internal, `The paused state of sandbox ${s.id} is missing.`);
+        const archive = new Uint8Array(await object.arrayBuffer());
+        await this.provider(s).prepare();
+        if ((s.provider ?? "isolate") === "isolate") await reserveStorage(this.env, s.tenant, s.id, snapshotFileBytes(archive));
+        const now = Date.now();
+        await applySnapshot(this.snapshotParts(s), archive, now);
+        const { pausedAt: _, ...rest } = this.require();
+        const resumed: StoredSandbox = { ...rest, lastActiveAt: now, version: rest.version + 1 };
+        this.save(resumed);
+        this.audit.append([{ ts: new Date(now).toISOString(), kind: "lifecycle", action: "resume", decision: "allowed" }]);
+        await this.ctx.storage.setAlarm(nextWake(resumed));
+        await this.syncRegistry(resumed);
+        await this.env.SNAPSHOTS.delete(key).catch(() => undefined);
+        return toRecord(resumed);
+      } finally {
+        this.resuming = false;
+      }
     });
   }
 
@@ -583,6 +716,10 @@ export class SandboxDO extends DurableObject<Env> {
     );
   }
 
+  private snapshotParts(s: StoredSandbox): SnapshotParts {
+    return { files: this.provider(s).files, state: this.state, contexts: this.contexts };
+  }
+
   private executionContext(s: StoredSandbox): ExecutionContext {
     // Isolate executions keep their old clock semantics; linux runs hold the idle clock.
     const holdsIdle = (s.provider ?? "isolate") !== "isolate";
@@ -689,6 +826,11 @@ export class SandboxDO extends DurableObject<Env> {
         endedAt: s.endedAt === undefined ? undefined : new Date(s.endedAt).toISOString(),
       });
     }
+    if (s.pausedAt !== undefined) {
+      throw new SandboxerError(ErrorCode.sandboxPaused, `Sandbox ${s.id} is paused: resume it first with POST /v1/sandboxes/${s.id}/resume.`, {
+        pausedAt: new Date(s.pausedAt).toISOString(),
+      });
+    }
     return s;
   }
 
@@ -710,6 +852,7 @@ export class SandboxDO extends DurableObject<Env> {
     // alive: the jail host kills what is left in its cgroups when it restarts, and a container
     // is bounded by its sleepAfter.
     this.save(stopped);
+    if (s.pausedAt !== undefined) await this.env.SNAPSHOTS.delete(pausedSandboxKey(s.tenant, s.id)).catch(() => undefined);
     try {
       await this.provider(s).stop();
     } catch (error) {

@@ -26,6 +26,8 @@ export interface StoredSandbox {
   idleTimeoutSeconds: number | null;
   endedAt?: number;
   endReason?: EndReason;
+  /** Set while paused (`POST …/pause`): the idle clock is stopped, the TTL keeps running. */
+  pausedAt?: number;
   metadata: Record<string, string>;
   network: SandboxRecord["network"];
   capabilities: CapabilityGrant[];
@@ -38,9 +40,9 @@ export interface StoredSandbox {
   ephemeral?: true;
 }
 
-/** When the idle clock runs out (`Infinity` when it is off). */
+/** When the idle clock runs out (`Infinity` when it is off, or stopped by a pause). */
 export function idleExpiresAt(s: StoredSandbox): number {
-  return s.idleTimeoutSeconds === null ? Infinity : s.lastActiveAt + s.idleTimeoutSeconds * 1000;
+  return s.idleTimeoutSeconds === null || s.pausedAt !== undefined ? Infinity : s.lastActiveAt + s.idleTimeoutSeconds * 1000;
 }
 
 /** Which clock has run out at `now`, if any; the absolute TTL wins a tie. */
@@ -77,9 +79,10 @@ export function toRecord(s: StoredSandbox): SandboxRecord {
     lastActiveAt: iso(s.lastActiveAt),
     expiresAt: iso(s.expiresAt),
     idleTimeoutSeconds: s.idleTimeoutSeconds,
-    idleExpiresAt: s.idleTimeoutSeconds === null ? null : iso(idleExpiresAt(s)),
+    idleExpiresAt: s.idleTimeoutSeconds === null || s.pausedAt !== undefined ? null : iso(idleExpiresAt(s)),
     ...(s.endedAt !== undefined ? { endedAt: iso(s.endedAt) } : {}),
     ...(s.endReason ? { endReason: s.endReason } : {}),
+    ...(s.pausedAt !== undefined && s.state === "running" ? { paused: true, pausedAt: iso(s.pausedAt) } : {}),
     metadata: s.metadata,
     network: s.network,
     capabilities: s.capabilities,

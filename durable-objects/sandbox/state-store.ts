@@ -46,6 +46,17 @@ export class StateStore {
     return rows.toArray().map((r) => r.key);
   }
 
+  /** Every row as stored (key, JSON text), for a snapshot. */
+  entries(): [string, string][] {
+    return this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM kv ORDER BY key").toArray().map((r) => [r.key, r.value]);
+  }
+
+  /** Replaces every row with a snapshot's. */
+  replace(entries: [string, string][]): void {
+    this.clear();
+    for (const [key, value] of entries) this.sql.exec("INSERT INTO kv (key, value) VALUES (?, ?)", key, value);
+  }
+
   clear(): void {
     this.sql.exec("DELETE FROM kv");
   }

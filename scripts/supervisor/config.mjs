@@ -74,6 +74,9 @@ export function runtimeOptions({ root, scriptPath, stateDir, port, extraBindings
   }
   const workerLoaders = {};
   for (const loader of config.worker_loaders ?? []) workerLoaders[loader.binding] = {};
+  // Persisted with everything else under the state directory (resourcePersistencePath).
+  const r2Buckets = {};
+  for (const bucket of config.r2_buckets ?? []) r2Buckets[bucket.binding] = bucket.bucket_name;
   return {
     host: "127.0.0.1",
     port,
@@ -87,6 +90,7 @@ export function runtimeOptions({ root, scriptPath, stateDir, port, extraBindings
         compatibilityFlags: config.compatibility_flags,
         durableObjects,
         workerLoaders,
+        r2Buckets,
         bindings: {
           ...config.vars,
           ...secrets,

@@ -16,6 +16,7 @@ import { notFoundHandler, onError } from "./problem";
 import { profiles } from "./profiles";
 import { sandboxes } from "./sandboxes";
 import { secrets } from "./secrets";
+import { snapshots } from "./snapshots";
 
 /** Largest request body accepted on any route. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -58,6 +59,7 @@ export function buildApi() {
   app.route("/", inspect);
   app.route("/", profiles);
   app.route("/", secrets);
+  app.route("/", snapshots);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 

@@ -10,6 +10,7 @@ import { onceOperations } from "./once";
 import { profileOperations } from "./profiles";
 import { sandboxOperations } from "./sandboxes";
 import { secretOperations } from "./secrets";
+import { snapshotOperations } from "./snapshots";
 
 export type { OperationContext } from "./context";
 export type { CreateOptions, CreateOutcome, UpdateOptions } from "./sandboxes";
@@ -48,6 +49,7 @@ export function operations(env: Env, tenant: string) {
     ...observeOperations(ctx),
     ...bulkOperations(ctx),
     ...commandOperations(ctx),
+    ...snapshotOperations(ctx),
   };
 }
 

@@ -14,6 +14,7 @@ import {
 } from "../schemas/sandbox";
 import { registryOf, sandboxOf, type OperationContext } from "./context";
 import { parseInput } from "./validate";
+import { forkBody } from "./snapshots";
 
 /** What `create` did: a new sandbox, or the one an earlier create with the same idempotency key made. */
 export interface CreateOutcome {
@@ -37,9 +38,11 @@ export interface UpdateOptions {
 /** The sandbox lifecycle: create, read, list, patch, keep alive, stop. */
 export function sandboxOperations(ctx: OperationContext) {
   return {
-    /** Creates a sandbox (profile defaults and limits applied; bound secrets must exist). */
+    /** Creates a sandbox (profile defaults and limits applied; bound secrets must exist); with `fromSnapshot`, a copy seeded from that snapshot. */
     async create(input: CreateSandboxInput = {}, options: CreateOptions = {}): Promise<CreateOutcome> {
-      const body = parseInput(CreateSandboxBody, input ?? {}, "body");
+      const parsed = parseInput(CreateSandboxBody, input ?? {}, "body");
+      const fromSnapshot = parsed.fromSnapshot;
+      const body = fromSnapshot ? await forkBody(ctx, { ...parsed, fromSnapshot }) : parsed;
       const id = newSandboxId();
       const initial = planCreate(body, ctx.tenant, id, Date.now());
       // Chosen once, at create: the backend that serves this sandbox for its whole life.
@@ -74,7 +77,15 @@ export function sandboxOperations(ctx: OperationContext) {
       try {
         // The tenant's sandboxesAlive quota (quota_exceeded, 429) before anything is stored.
         await admitSandbox(ctx.env, ctx.tenant, id);
-        return { sandbox: await sandboxOf(ctx, id).create(initial), replayed: false };
+        const sandbox = await sandboxOf(ctx, id).create(initial);
+        if (!fromSnapshot) return { sandbox, replayed: false };
+        try {
+          return { sandbox: await sandboxOf(ctx, id).restore(fromSnapshot), replayed: false };
+        } catch (error) {
+          // A copy that could not be seeded is not handed out half-made.
+          await sandboxOf(ctx, id).destroy().catch(() => undefined);
+          throw error;
+        }
       } catch (error) {
         if (key) await registryOf(ctx).releaseIdempotencyKey(key, id);
         throw error;

@@ -3,6 +3,7 @@ import type { FileContent, FileData, Operations, UpdateOptions } from "../operat
 import type { AuditPage, AuditQuery } from "../schemas/audit";
 import type { ExecResult } from "../schemas/exec";
 import type { CodeContext } from "../schemas/contexts";
+import type { CreateSnapshotBody, RestoreBody, Snapshot } from "../schemas/snapshots";
 import type { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
 import type { FileEntry } from "../schemas/files";
 import type { PatchSandboxInput, SandboxRecord } from "../schemas/sandbox";
@@ -73,6 +74,18 @@ export class SandboxHandle extends RpcTarget {
   }
   deleteContext(contextId: string): Promise<void> {
     return rpcCall(() => this.#ops.deleteContext(this.#id, contextId));
+  }
+  createSnapshot(body: CreateSnapshotBody = {}): Promise<Snapshot> {
+    return rpcCall(() => this.#ops.createSnapshot(this.#id, body));
+  }
+  restore(body: RestoreBody): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops.restore(this.#id, body));
+  }
+  pause(): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops.pause(this.#id));
+  }
+  resume(): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops.resume(this.#id));
   }
   readFile(path: string): Promise<FileContent> {
     return rpcCall(() => this.#ops.readFile(this.#id, path));

@@ -5,6 +5,7 @@ import type { ExecResult } from "../schemas/exec";
 import type { CodeContext } from "../schemas/contexts";
 import type { RunOnceResult } from "../schemas/once";
 import type { HostTools } from "../capabilities/tools";
+import type { CreateSnapshotBody, ListSnapshotsInput, RestoreBody, Snapshot, SnapshotList } from "../schemas/snapshots";
 import type { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
 import type { FileEntry } from "../schemas/files";
 import type { ProfileList } from "../schemas/profile";
@@ -117,6 +118,34 @@ export class SandboxService extends WorkerEntrypoint<Env, SandboxServiceProps> {
   /** Forgets a code context. */
   deleteContext(id: string, contextId: string): Promise<void> {
     return rpcCall(() => this.#ops().deleteContext(id, contextId));
+  }
+  /** Stores a snapshot of the sandbox (files, state, contexts, settings) for 7 days; fork it with `create({ fromSnapshot })`. Activity. */
+  createSnapshot(id: string, body: CreateSnapshotBody = {}): Promise<Snapshot> {
+    return rpcCall(() => this.#ops().createSnapshot(id, body));
+  }
+  /** Rolls the sandbox back to a snapshot in place (id, clocks and audit log stay). */
+  restore(id: string, body: RestoreBody): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops().restore(id, body));
+  }
+  /** Keeps the sandbox's state and releases its runtime; exec answers 409 until `resume`. */
+  pause(id: string): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops().pause(id));
+  }
+  /** Brings a paused sandbox back with its files, state and contexts. */
+  resume(id: string): Promise<SandboxRecord> {
+    return rpcCall(() => this.#ops().resume(id));
+  }
+  /** A page of the tenant's snapshots. */
+  listSnapshots(query: ListSnapshotsInput = {}): Promise<SnapshotList> {
+    return rpcCall(() => this.#ops().listSnapshots(query));
+  }
+  /** A snapshot's description (`not_found` for another tenant's or an expired one). */
+  getSnapshot(snapshotId: string): Promise<Snapshot> {
+    return rpcCall(() => this.#ops().getSnapshot(snapshotId));
+  }
+  /** Deletes a snapshot. */
+  deleteSnapshot(snapshotId: string): Promise<void> {
+    return rpcCall(() => this.#ops().deleteSnapshot(snapshotId));
   }
   /** A workspace file: `{ entry, data }` (bytes). Activity. */
   readFile(id: string, path: string): Promise<FileContent> {

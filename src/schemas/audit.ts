@@ -1,11 +1,11 @@
 import { z } from "@hono/zod-openapi";
 
-/** One audited event: a capability call or an egress decision. */
+/** One audited event: a capability call, an egress decision, or a lifecycle step (a snapshot taken, a restore). */
 export const AuditEntry = z
   .object({
     ts: z.string().datetime(),
-    kind: z.enum(["capability", "egress"]),
-    /** Capability and method (`files.write`) or, for egress, `fetch`. */
+    kind: z.enum(["capability", "egress", "lifecycle"]),
+    /** Capability and method (`files.write`), for egress `fetch`, for lifecycle `snapshot` or `restore`. */
     action: z.string(),
     decision: z.enum(["allowed", "denied"]),
     host: z.string().optional(),

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { NetworkRule } from "./profile";
 import { SecretName } from "./secrets";
+import { SnapshotId } from "./snapshots";
 
 export const MAX_METADATA_KEYS = 64;
 export const MAX_METADATA_KEY_CHARS = 64;
@@ -82,6 +83,9 @@ export const CreateSandboxBody = z
       .refine((m) => Object.keys(m).length <= MAX_SECRET_BINDINGS, { message: `at most ${MAX_SECRET_BINDINGS} secrets` })
       .optional()
       .describe("Secrets the code can use without seeing: `env.NAME` is a placeholder the egress gateway swaps for the value in request headers to the listed hosts"),
+    fromSnapshot: SnapshotId.optional().describe(
+      "Seed the new sandbox from one of your snapshots (a fork: each create is an independent copy). Profile, env, network, capabilities and secret bindings come from the snapshot; only ttlSeconds, idleTimeoutSeconds and metadata (merged over the snapshot's) may be given with it",
+    ),
   })
   .strict()
   .openapi("CreateSandbox");
@@ -122,6 +126,11 @@ export const SandboxRecord = z
     idleExpiresAt: z.string().datetime().nullable().describe("When the idle clock runs out unless there is activity; `null` when it is off"),
     endedAt: z.string().datetime().optional(),
     endReason: EndReason.optional(),
+    paused: z
+      .literal(true)
+      .optional()
+      .describe("Present while paused (POST …/pause): its runtime is released, exec and commands answer 409 until POST …/resume; the idle clock is stopped (idleExpiresAt null), the TTL (expiresAt) keeps running"),
+    pausedAt: z.string().datetime().optional(),
     metadata: z.record(z.string(), z.string()),
     network: SandboxNetwork,
     capabilities: z.array(CapabilityGrant),

@@ -36,6 +36,22 @@ function errorOf(outcome: Outcome<unknown>): SandboxerError {
 }
 
 describe("SandboxService over a service binding", () => {
+  it("snapshots, forks and restores over RPC, and another tenant's binding cannot see the snapshot", async () => {
+    const source = valueOf<SandboxRecord>(await A.call("create", { capabilities: [{ name: "files" }] }));
+    valueOf(await A.call("writeFile", source.id, "seed.txt", "v1"));
+    const snap = valueOf<any>(await A.call("createSnapshot", source.id, { name: "rpc" }));
+    expect(snap).toMatchObject({ name: "rpc", sourceSandboxId: source.id });
+    const copy = valueOf<SandboxRecord>(await A.call("create", { fromSnapshot: snap.snapshotId }));
+    valueOf(await A.call("writeFile", copy.id, "seed.txt", "v2"));
+    valueOf(await A.call("restore", copy.id, { snapshotId: snap.snapshotId }));
+    const file = valueOf<any>(await A.call("readFile", copy.id, "seed.txt"));
+    expect(new TextDecoder().decode(file.data)).toBe("v1");
+    expect(valueOf<any>(await A.call("getSnapshot", snap.snapshotId))).toEqual(snap);
+    expect(errorOf(await callers.CALLER_B.call("getSnapshot", snap.snapshotId)).code).toBe("not_found");
+    valueOf(await A.call("deleteSnapshot", snap.snapshotId));
+    expect(valueOf<any>(await A.call("listSnapshots", { limit: 100 })).snapshots.map((s: any) => s.snapshotId)).not.toContain(snap.snapshotId);
+  });
+
   it("creates, reads and lists a sandbox for the binding's tenant", async () => {
     const created = valueOf<SandboxRecord>(await A.call("create", { ttlSeconds: 600, metadata: { via: "rpc" } }));
     expect(created).toMatchObject({ tenant: "tenant-a", state: "running", metadata: { via: "rpc" } });

@@ -1,0 +1,79 @@
+import { ErrorCode, SandboxerError } from "../../src/errors";
+import type { ProviderFiles } from "../../src/providers/contract";
+import type { Snapshot } from "../../src/schemas/snapshots";
+import { decodeSnapshot, encodeSnapshot, type SnapshotContent } from "../../src/snapshots/store";
+import type { ContextStore } from "./contexts";
+import type { StoredSandbox } from "./record";
+import type { StateStore } from "./state-store";
+
+/** What capturing or applying a snapshot touches in a sandbox. */
+export interface SnapshotParts {
+  /** The provider's files: the isolate workspace, or a linux sandbox's /workspace through its files API. */
+  files: ProviderFiles;
+  state: StateStore;
+  contexts: ContextStore;
+}
+
+/**
+ * The archive of a sandbox as it is now: every workspace file byte for byte, the `state` rows,
+ * the contexts, and what a copy is created with (secret bindings by name; values never leave
+ * the secret store, and placeholders are made anew for each copy).
+ */
+export async function captureSnapshot(parts: SnapshotParts, s: StoredSandbox): Promise<Uint8Array> {
+  const entries = await parts.files.list("");
+  const bodies: Uint8Array[] = [];
+  const files: SnapshotContent["files"] = [];
+  for (const entry of entries) {
+    const file = await parts.files.read(entry.path);
+    // A file deleted between the listing and the read is simply not in the snapshot.
+    if (!file) continue;
+    files.push({ path: entry.path, size: file.data.byteLength });
+    bodies.push(file.data);
+  }
+  const content: SnapshotContent = {
+    format: 1,
+    sandbox: {
+      profile: s.profile.name,
+      metadata: s.metadata,
+      env: s.env,
+      network: s.network,
+      capabilities: s.capabilities,
+      secrets: Object.fromEntries(Object.entries(s.secrets ?? {}).map(([name, { placeholder: _, ...binding }]) => [name, binding])),
+    },
+    files,
+    state: parts.state.entries(),
+    contexts: parts.contexts.exportAll(),
+  };
+  return encodeSnapshot(content, bodies);
+}
+
+/** Refuses a snapshot taken of another profile, whose runtime could not run what it holds. */
+export function checkSnapshotProfile(info: Snapshot, s: StoredSandbox): void {
+  if (info.profile !== s.profile.name) {
+    throw new SandboxerError(
+      ErrorCode.validationFailed,
+      `Snapshot ${info.snapshotId} was taken of a '${info.profile}' sandbox; this one runs profile '${s.profile.name}'. Create a new sandbox from it instead (POST /v1/sandboxes with fromSnapshot).`,
+      { errors: [{ path: "snapshotId", message: `a snapshot of profile '${info.profile}'` }] },
+    );
+  }
+}
+
+/**
+ * Puts a snapshot's files, state and contexts in place of the sandbox's own (the record, its
+ * clocks and audit log are untouched).
+ */
+export async function applySnapshot(parts: SnapshotParts, archive: Uint8Array, now: number): Promise<void> {
+  const { content, bodies } = decodeSnapshot(archive);
+  for (const entry of await parts.files.list("")) await parts.files.delete(entry.path);
+  for (const [i, file] of content.files.entries()) {
+    // A copy, not a view: SQLite and RPC both take the whole underlying buffer otherwise.
+    await parts.files.write(file.path, bodies[i]!.slice().buffer, now);
+  }
+  parts.state.replace(content.state);
+  parts.contexts.importAll(content.contexts);
+}
+
+/** The bytes a snapshot's files take in the workspace, for the tenant's storage quota. */
+export function snapshotFileBytes(archive: Uint8Array): number {
+  return decodeSnapshot(archive).content.files.reduce((n, f) => n + f.size, 0);
+}
