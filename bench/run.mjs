@@ -123,6 +123,17 @@ try {
   record("context", "sand-boxer HTTP: a cell without a context", cells.plain);
   record("context", "sand-boxer HTTP: a cell in a context carrying 1 MiB", cells.context);
 
+  // (s) snapshots: a 10 MiB / 1,000-file workspace, then snapshot, restore in place, and a 10-way fork.
+  const snapId = await service.create();
+  const tenKiB = new Uint8Array(10 * 1024).fill(1);
+  for (let i = 0; i < 1000; i += 20) await Promise.all(Array.from({ length: 20 }, (_, k) => service.putFile(snapId, `data/f${i + k}.bin`, tenKiB)));
+  const snapshots = [];
+  record("snapshot", "sand-boxer HTTP: snapshot of 1,000 files / 10 MiB", await timeRuns(quick ? 3 : 5, async () => snapshots.push(await service.snapshot(snapId))));
+  record("snapshot", "sand-boxer HTTP: restore of that snapshot in place", await timeRuns(quick ? 3 : 5, () => service.restore(snapId, snapshots[0])));
+  const forks = [];
+  record("snapshot", "sand-boxer HTTP: 10-way fork of that snapshot", await timeRuns(quick ? 2 : 3, async () => forks.push(...(await Promise.all(Array.from({ length: 10 }, () => service.fork(snapshots[0])))))));
+  for (const id of [snapId, ...forks]) await service.remove(id);
+
   // (l) linux sandboxes: create + first command, warm command, against a bare bwrap from Node.
   const bare = bareBwrap(process.env.SANDBOXER_ROOTFS ?? join(root, ".sandboxer/rootfs"));
   record(
@@ -242,6 +253,14 @@ function evaluateTargets() {
   target("linux: create + first command over HTTP p50 ≤ 100 ms", `${linuxCold} ms`, linuxCold <= 100);
   const linuxWarm = p50("linux", "sand-boxer HTTP: warm `true` (linux)");
   target("linux: warm command over HTTP p50 ≤ 20 ms", `${linuxWarm} ms`, linuxWarm <= 20);
+  for (const [name, label] of [
+    ["snapshot", "sand-boxer HTTP: snapshot of 1,000 files / 10 MiB"],
+    ["restore", "sand-boxer HTTP: restore of that snapshot in place"],
+    ["10-way fork", "sand-boxer HTTP: 10-way fork of that snapshot"],
+  ]) {
+    const ms = p50("snapshot", label);
+    if (ms) target(`${name} of a 10 MiB / 1,000-file workspace < 1 s`, `${ms} ms`, ms < 1000);
+  }
   const contextCell = p50("context", "sand-boxer HTTP: a cell in a context carrying 1 MiB");
   const plainCell = p50("context", "sand-boxer HTTP: a cell without a context");
   if (contextCell && plainCell) {

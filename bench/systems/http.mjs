@@ -56,6 +56,14 @@ export async function startService(root) {
       return out;
     },
     remove: (id) => call("DELETE", `/v1/sandboxes/${id}`),
+    /** Writes a file's bytes (PUT, raw body). */
+    putFile: async (id, path, bytes) => {
+      const res = await fetch(`${url}/v1/sandboxes/${id}/files/${path}`, { method: "PUT", headers: { Authorization: `Bearer ${KEY}` }, body: bytes });
+      if (res.status >= 400) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`);
+    },
+    snapshot: async (id) => (await call("POST", `/v1/sandboxes/${id}/snapshots`, {})).snapshotId,
+    restore: (id, snapshotId) => call("POST", `/v1/sandboxes/${id}/restore`, { snapshotId }),
+    fork: async (snapshotId) => (await call("POST", "/v1/sandboxes", { fromSnapshot: snapshotId })).id,
     createContext: async (id) => (await call("POST", `/v1/sandboxes/${id}/contexts`, {})).contextId,
     /** A cell of a code context (exec with `context`). */
     execIn: async (id, context, code) => {
