@@ -334,7 +334,7 @@ function writeReadmeTable() {
     "",
     `Throughput over HTTP across 64 sandboxes: ${[1, 8, 64].map((c) => results.throughput?.[c]?.execsPerSecond ?? "?").join(" / ")} execs/s at concurrency 1 / 8 / 64. Registry writes per 1,000 execs: ${results.registry?.writesPer1000Execs ?? "?"}.`,
     "",
-    "| target (issue 17) | measured | |",
+    "| target | measured | |",
     "|---|---|---|",
     ...results.targets.map((t) => `| ${t.name} | ${t.value} | ${t.met ? "met" : "missed"} |`),
   ];
