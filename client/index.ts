@@ -14,6 +14,7 @@ import type { ProfileList } from "../src/schemas/profile";
 import type { CreateSandboxInput, SandboxList, SandboxRecord } from "../src/schemas/sandbox";
 import type { RunOnceRequest, RunOnceResult } from "../src/schemas/once";
 import type { SecretInfo, SecretList } from "../src/schemas/secrets";
+import type { Snapshot, SnapshotList } from "../src/schemas/snapshots";
 import { Transport, type ClientOptions } from "./http.ts";
 import { Sandbox, search } from "./sandbox.ts";
 
@@ -25,6 +26,7 @@ export type { SandboxRecord, SandboxList, CreateSandboxInput } from "../src/sche
 export type { ExecResult, ExecError, LogEntry } from "../src/schemas/exec";
 export type { CommandRequest, CommandResult, ProcessInfo } from "../src/schemas/commands";
 export type { RunOnceRequest, RunOnceResult } from "../src/schemas/once";
+export type { Snapshot, SnapshotList } from "../src/schemas/snapshots";
 export type { FileEntry } from "../src/schemas/files";
 export type { ExecutionPage } from "../src/schemas/executions";
 export type { AuditPage } from "../src/schemas/audit";
@@ -103,6 +105,20 @@ export class Sandboxer {
     list: async (): Promise<SecretList> => this.#http.json<SecretList>("GET", "/v1/secrets"),
     delete: async (name: string): Promise<void> => {
       await this.#http.request("DELETE", `/v1/secrets/${encodeURIComponent(name)}`);
+    },
+  };
+
+  /**
+   * The tenant's snapshots (take one with `sandbox.snapshot()`; fork one with
+   * `sandboxes.create({ fromSnapshot })`, as many times as you like).
+   */
+  readonly snapshots = {
+    /** One page of snapshots. */
+    list: async (query: { limit?: number; cursor?: string } = {}): Promise<SnapshotList> =>
+      this.#http.json<SnapshotList>("GET", `/v1/snapshots${search(query)}`),
+    get: async (snapshotId: string): Promise<Snapshot> => this.#http.json<Snapshot>("GET", `/v1/snapshots/${encodeURIComponent(snapshotId)}`),
+    delete: async (snapshotId: string): Promise<void> => {
+      await this.#http.request("DELETE", `/v1/snapshots/${encodeURIComponent(snapshotId)}`);
     },
   };
 

@@ -4,6 +4,7 @@ import type { ExecRequest, ExecResult, OutputLine } from "../src/schemas/exec";
 import type { ExecutionPage } from "../src/schemas/executions";
 import type { FileEntry } from "../src/schemas/files";
 import type { PatchSandboxInput, SandboxRecord } from "../src/schemas/sandbox";
+import type { Snapshot } from "../src/schemas/snapshots";
 import { SandboxerError } from "./errors.ts";
 import type { Transport } from "./http.ts";
 import { CommandCollector, ExecutionCollector, readServerSentEvents } from "./sse.ts";
@@ -52,6 +53,26 @@ export class Sandbox {
     this.id = record.id;
     this.info = record;
     this.#base = `/v1/sandboxes/${encodeURIComponent(record.id)}`;
+  }
+
+  /** Takes a snapshot of the workspace, state, contexts and settings (kept 7 days; outlives the sandbox). */
+  async snapshot(options: { name?: string } = {}): Promise<Snapshot> {
+    return this.#http.json<Snapshot>("POST", `${this.#base}/snapshots`, { json: options });
+  }
+
+  /** Rolls this sandbox back to a snapshot, in place (its id, clocks and audit trail stay). */
+  async restore(snapshotId: string): Promise<SandboxRecord> {
+    return (this.info = await this.#http.json<SandboxRecord>("POST", `${this.#base}/restore`, { json: { snapshotId } }));
+  }
+
+  /** Keeps the sandbox's state and releases its runtime; the idle clock stops, the TTL runs. */
+  async pause(): Promise<SandboxRecord> {
+    return (this.info = await this.#http.json<SandboxRecord>("POST", `${this.#base}/pause`));
+  }
+
+  /** Brings a paused sandbox back with its files, state and contexts. */
+  async resume(): Promise<SandboxRecord> {
+    return (this.info = await this.#http.json<SandboxRecord>("POST", `${this.#base}/resume`));
   }
 
   /** Re-reads the record (not activity). */

@@ -121,6 +121,29 @@ describe("Sandboxer client", () => {
     expect(badKey).toMatchObject({ code: "unauthorized", status: 401 });
   });
 
+  it("snapshot, restore, fork, pause and resume round-trip a workspace", async () => {
+    const source = await sbx.sandboxes.create({ ttlSeconds: 600 });
+    await source.files.write("data.bin", new Uint8Array([0, 1, 254, 255]));
+    const snapshot = await source.snapshot({ name: "before" });
+    expect(snapshot).toMatchObject({ name: "before", snapshotId: expect.any(String) });
+    expect((await sbx.snapshots.get(snapshot.snapshotId)).snapshotId).toBe(snapshot.snapshotId);
+    expect((await sbx.snapshots.list()).snapshots.map((s) => s.snapshotId)).toContain(snapshot.snapshotId);
+    await source.files.write("data.bin", "broken");
+    await source.restore(snapshot.snapshotId);
+    expect([...(await source.files.read("data.bin"))]).toEqual([0, 1, 254, 255]);
+    const fork = await sbx.sandboxes.create({ fromSnapshot: snapshot.snapshotId });
+    expect(fork.id).not.toBe(source.id);
+    expect([...(await fork.files.read("data.bin"))]).toEqual([0, 1, 254, 255]);
+    expect((await source.pause()).paused).toBe(true);
+    expect(await failure(source.exec("1"))).toMatchObject({ code: "sandbox_paused", status: 409 });
+    await source.resume();
+    expect((await source.exec("1 + 1")).result).toBe(2);
+    await sbx.snapshots.delete(snapshot.snapshotId);
+    expect(await failure(sbx.snapshots.get(snapshot.snapshotId))).toMatchObject({ code: "not_found", status: 404 });
+    await fork.kill();
+    await source.kill();
+  });
+
   it("kill stops the sandbox; it then answers sandbox_stopped with its reason", async () => {
     const doomed = await sbx.sandboxes.create();
     await doomed.kill();
