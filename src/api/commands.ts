@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { SandboxIdParam } from "../schemas/common";
 import { CommandRequest, CommandResult, ProcessIdParam, ProcessInfo, ProcessList } from "../schemas/commands";
 import { createApp, ops } from "./app";
-import { BODY_ERRORS, json, problem, SANDBOX_ERRORS } from "./responses";
+import { BODY_ERRORS, json, problem, SANDBOX_ERRORS, SSE_HEADERS } from "./responses";
 
 /** Shell commands and background processes on linux sandboxes: a door over `src/operations/commands.ts`. */
 export const commands = createApp();
@@ -55,13 +55,6 @@ const runCommandStream = createRoute({
     ...BODY_ERRORS,
   },
 });
-
-/** SSE framing headers: no buffering by proxies on the way. */
-const SSE_HEADERS = {
-  "Content-Type": "text/event-stream; charset=utf-8",
-  "Cache-Control": "no-cache, no-transform",
-  "X-Accel-Buffering": "no",
-} as const;
 
 commands.openapi(runCommand, async (c) => {
   const id = c.req.valid("param").id;

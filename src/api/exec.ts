@@ -3,7 +3,7 @@ import { SandboxIdParam } from "../schemas/common";
 import { ExecRequest, ExecResult } from "../schemas/exec";
 import { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
 import { createApp, ops } from "./app";
-import { BODY_ERRORS, json, problem, SANDBOX_ERRORS } from "./responses";
+import { BODY_ERRORS, json, problem, SANDBOX_ERRORS, SSE_HEADERS } from "./responses";
 
 export const exec = createApp();
 
@@ -50,13 +50,6 @@ const execStreamRoute = createRoute({
     429: problem("Too many executions already queued in this sandbox (`rate_limited`), or the tenant's executionsInFlight quota is reached (`quota_exceeded`)"),
   },
 });
-
-/** SSE framing headers: no buffering by proxies on the way. */
-const SSE_HEADERS = {
-  "Content-Type": "text/event-stream; charset=utf-8",
-  "Cache-Control": "no-cache, no-transform",
-  "X-Accel-Buffering": "no",
-} as const;
 
 exec.openapi(execRoute, async (c) => {
   const id = c.req.valid("param").id;

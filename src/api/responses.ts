@@ -29,3 +29,10 @@ export const BODY_ERRORS = {
   413: problem("The request body is larger than 10 MiB (or the route's own limit)"),
   415: problem("The body's Content-Type is not one this route takes"),
 } as const;
+
+/** SSE framing headers for the streaming routes: no buffering by proxies on the way. */
+export const SSE_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  "X-Accel-Buffering": "no",
+} as const;

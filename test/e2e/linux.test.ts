@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, KEY, sleep, startService, type Client, type Service } from "./service";
+import { client, KEY, livePids, sleep, startService, type Client, type Service } from "./service";
 
 /**
  * Linux sandboxes end to end: the supervised service (`npm start`) with its real jail host,
@@ -11,18 +11,7 @@ import { client, KEY, sleep, startService, type Client, type Service } from "./s
 
 /** Host processes running exactly `sleep <seconds>` (the host sees every jail's processes). */
 function hostProcesses(seconds: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (cmd === `sleep\0${seconds}\0` && !stat.includes(") Z ")) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
+  return livePids((cmd) => cmd === `sleep\0${seconds}\0`);
 }
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {

@@ -106,18 +106,23 @@ export function client(url: string, key = KEY): Client {
   };
 }
 
-/** PIDs of the workerd processes below a process (for kill tests and orphan checks). */
-export function workerdPids(): number[] {
+/** PIDs of live (not zombie) processes whose command line (NUL-separated) matches. */
+export function livePids(matches: (cmdline: string) => boolean): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (cmd.includes("workerd") && !stat.includes(") Z ")) pids.push(Number(entry));
+      if (matches(cmd) && !stat.includes(") Z ")) pids.push(Number(entry));
     } catch {
       // gone
     }
   }
   return pids;
+}
+
+/** PIDs of the workerd processes (for kill tests and orphan checks). */
+export function workerdPids(): number[] {
+  return livePids((cmd) => cmd.includes("workerd"));
 }
