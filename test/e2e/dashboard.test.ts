@@ -108,7 +108,10 @@ describe("the dashboard in a browser", () => {
 
   it("signs in with the keyboard alone into an HttpOnly, SameSite=Strict, expiring session, and signs out", async () => {
     await page.goto(`${service.url}/dashboard`);
-    await page.keyboard.type(KEY); // the field has focus on arrival
+    // The field takes focus on arrival; Chromium applies autofocus at its next rendering
+    // step, which can come after the load event, so wait for it rather than race it.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("api-key");
+    await page.keyboard.type(KEY);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Sandboxes" }).waitFor();
     const [cookie] = await context.cookies();
