@@ -19,6 +19,10 @@ const compilerPath = join(root, ".sandboxer", "bench-build", "compile.mjs");
 await build({ entryPoints: [join(root, "src/providers/isolate/compile.ts")], bundle: true, format: "esm", platform: "node", outfile: compilerPath, logLevel: "error" });
 const { compileModule } = await import(compilerPath);
 const quick = process.argv.includes("--quick");
+// `--only=warm,context` measures just those sections and prints them, leaving RESULTS.md and
+// results.json alone (for measuring one change; published tables come from a whole run).
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+const want = (section) => !only || only.includes(section);
 const N = quick
   ? { cold: 20, warm: 100, compute: 8, spawn: 8, throughput: 200, idleSandboxes: 50, isolates: 100 }
   : { cold: 100, warm: 500, compute: 30, spawn: 30, throughput: 1000, idleSandboxes: 200, isolates: 300 };
@@ -67,155 +71,178 @@ try {
   await worker.run("sandboxer", 5, SIMPLE);
   await worker.run("codemode", 5, SIMPLE);
   for (let i = 0; i < 5; i++) await service.runOnce(SIMPLE);
+  const warmId = await service.create();
+  const ivm = isolatedVm();
 
   // (a) cold: a fresh sandbox (or its peer equivalent) and a first run of 1+2.
-  const phases = { create: [], exec: [], delete: [] };
-  const timed = async (phase, call) => {
-    const t = performance.now();
-    const value = await call();
-    phases[phase].push(performance.now() - t);
-    return value;
-  };
-  record("cold", "sand-boxer HTTP (create+exec+delete)", await timeRuns(N.cold, async () => {
-    const id = await timed("create", () => service.create());
-    await timed("exec", () => service.exec(id, SIMPLE));
-    await timed("delete", () => service.remove(id));
-  }));
-  results.coldPhases = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarise(v).p50]));
-  record("cold", "sand-boxer HTTP one-shot (POST /v1/exec)", await timeRuns(N.cold, () => service.runOnce(SIMPLE)));
-  const cold = await interleaved(N.cold, SIMPLE, ["sandboxer", "codemode"]);
-  record("cold", "sand-boxer in-runtime (fresh isolate)", cold.sandboxer);
-  record("cold", "codemode DynamicWorkerExecutor", cold.codemode);
-  const ivm = isolatedVm();
-  if (ivm.available) record("cold", "isolated-vm (new isolate)", await timeRuns(N.cold, ivm.run(SIMPLE)));
-  record("cold", "node:vm (new context, no isolation)", await timeRuns(N.cold, nodeVm(SIMPLE)));
-  record("cold", "child_process (node -e)", await timeRuns(N.spawn, childProcess(SIMPLE)));
+  if (want("cold")) {
+    const phases = { create: [], exec: [], delete: [] };
+    const timed = async (phase, call) => {
+      const t = performance.now();
+      const value = await call();
+      phases[phase].push(performance.now() - t);
+      return value;
+    };
+    record("cold", "sand-boxer HTTP (create+exec+delete)", await timeRuns(N.cold, async () => {
+      const id = await timed("create", () => service.create());
+      await timed("exec", () => service.exec(id, SIMPLE));
+      await timed("delete", () => service.remove(id));
+    }));
+    results.coldPhases = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarise(v).p50]));
+    record("cold", "sand-boxer HTTP one-shot (POST /v1/exec)", await timeRuns(N.cold, () => service.runOnce(SIMPLE)));
+    const cold = await interleaved(N.cold, SIMPLE, ["sandboxer", "codemode"]);
+    record("cold", "sand-boxer in-runtime (fresh isolate)", cold.sandboxer);
+    record("cold", "codemode DynamicWorkerExecutor", cold.codemode);
+    if (ivm.available) record("cold", "isolated-vm (new isolate)", await timeRuns(N.cold, ivm.run(SIMPLE)));
+    record("cold", "node:vm (new context, no isolation)", await timeRuns(N.cold, nodeVm(SIMPLE)));
+    record("cold", "child_process (node -e)", await timeRuns(N.spawn, childProcess(SIMPLE)));
+  }
 
   // (b) warm: 1+2 in an existing sandbox.
-  const warmId = await service.create();
-  record("warm", "sand-boxer HTTP (exec)", await timeRuns(N.warm, () => service.exec(warmId, SIMPLE)));
-  const warm = await interleaved(N.warm, SIMPLE, ["sandboxer", "codemode", "floor", "floor-runtime"]);
-  record("warm", "sand-boxer in-runtime", warm.sandboxer);
-  record("warm", "codemode DynamicWorkerExecutor", warm.codemode);
-  // The in-runtime layers (bench/worker.ts): what any fresh isolate costs, then our runtime modules on top.
-  record("warm", "floor: load one module + one RPC (workerd)", warm.floor);
-  record("warm", "floor + our runtime modules (primordials, budget, inspect, console, guards)", warm["floor-runtime"]);
-  record("warm", "node:vm (new context, no isolation)", await timeRuns(N.warm, nodeVm(SIMPLE)));
+  if (want("warm")) {
+    record("warm", "sand-boxer HTTP (exec)", await timeRuns(N.warm, () => service.exec(warmId, SIMPLE)));
+    const warm = await interleaved(N.warm, SIMPLE, ["sandboxer", "codemode", "floor", "floor-runtime"]);
+    record("warm", "sand-boxer in-runtime", warm.sandboxer);
+    record("warm", "codemode DynamicWorkerExecutor", warm.codemode);
+    // The in-runtime layers (bench/worker.ts): what any fresh isolate costs, then our runtime modules on top.
+    record("warm", "floor: load one module + one RPC (workerd)", warm.floor);
+    record("warm", "floor + our runtime modules (primordials, budget, inspect, console, guards)", warm["floor-runtime"]);
+    record("warm", "node:vm (new context, no isolation)", await timeRuns(N.warm, nodeVm(SIMPLE)));
+  }
 
   // (c) compute: 10^6 iterations; instrumented vs uninstrumented is the budget's cost.
-  const compute = await interleaved(N.compute, COMPUTE, ["sandboxer", "sandboxer-plain", "codemode"]);
-  record("compute", "sand-boxer in-runtime (instrumented)", compute.sandboxer);
-  record("compute", "sand-boxer in-runtime (uninstrumented)", compute["sandboxer-plain"]);
-  record("compute", "sand-boxer HTTP (instrumented)", await timeRuns(N.compute, () => service.exec(warmId, COMPUTE)));
-  record("compute", "codemode DynamicWorkerExecutor", compute.codemode);
-  if (ivm.available) record("compute", "isolated-vm (new isolate)", await timeRuns(N.compute, ivm.run(COMPUTE)));
-  record("compute", "node:vm (new context, no isolation)", await timeRuns(N.compute, nodeVm(COMPUTE)));
+  if (want("compute")) {
+    const compute = await interleaved(N.compute, COMPUTE, ["sandboxer", "sandboxer-plain", "codemode"]);
+    record("compute", "sand-boxer in-runtime (instrumented)", compute.sandboxer);
+    record("compute", "sand-boxer in-runtime (uninstrumented)", compute["sandboxer-plain"]);
+    record("compute", "sand-boxer HTTP (instrumented)", await timeRuns(N.compute, () => service.exec(warmId, COMPUTE)));
+    record("compute", "codemode DynamicWorkerExecutor", compute.codemode);
+    if (ivm.available) record("compute", "isolated-vm (new isolate)", await timeRuns(N.compute, ivm.run(COMPUTE)));
+    record("compute", "node:vm (new context, no isolation)", await timeRuns(N.compute, nodeVm(COMPUTE)));
+  }
 
   // (f) code contexts: the same cell plain and in a context carrying 1 MiB of saved state
   // (restored before the cell, saved again after it), alternating so noise hits both alike.
-  const contextId = await service.createContext(warmId);
-  await service.execIn(warmId, contextId, "const blob = new Uint8Array(1024 * 1024).fill(7); let n = 0");
-  const cells = { plain: [], context: [] };
-  for (let round = 0; round < 10; round++) {
-    cells.plain.push(...(await timeRuns(Math.ceil(N.compute / 2), () => service.exec(warmId, "1 + 2"))));
-    cells.context.push(...(await timeRuns(Math.ceil(N.compute / 2), () => service.execIn(warmId, contextId, "n++; blob.length"))));
+  if (want("context")) {
+    const contextId = await service.createContext(warmId);
+    await service.execIn(warmId, contextId, "const blob = new Uint8Array(1024 * 1024).fill(7); let n = 0");
+    const cells = { plain: [], context: [] };
+    for (let round = 0; round < 10; round++) {
+      cells.plain.push(...(await timeRuns(Math.ceil(N.compute / 2), () => service.exec(warmId, "1 + 2"))));
+      cells.context.push(...(await timeRuns(Math.ceil(N.compute / 2), () => service.execIn(warmId, contextId, "n++; blob.length"))));
   }
   record("context", "sand-boxer HTTP: a cell without a context", cells.plain);
   record("context", "sand-boxer HTTP: a cell in a context carrying 1 MiB", cells.context);
+  }
 
   // (s) snapshots: a 10 MiB / 1,000-file workspace, then snapshot, restore in place, and a 10-way fork.
-  const snapId = await service.create();
-  const tenKiB = new Uint8Array(10 * 1024).fill(1);
-  for (let i = 0; i < 1000; i += 20) await Promise.all(Array.from({ length: 20 }, (_, k) => service.putFile(snapId, `data/f${i + k}.bin`, tenKiB)));
-  const snapshots = [];
-  record("snapshot", "sand-boxer HTTP: snapshot of 1,000 files / 10 MiB", await timeRuns(quick ? 3 : 5, async () => snapshots.push(await service.snapshot(snapId))));
-  record("snapshot", "sand-boxer HTTP: restore of that snapshot in place", await timeRuns(quick ? 3 : 5, () => service.restore(snapId, snapshots[0])));
-  const forks = [];
-  record("snapshot", "sand-boxer HTTP: 10-way fork of that snapshot", await timeRuns(quick ? 2 : 3, async () => forks.push(...(await Promise.all(Array.from({ length: 10 }, () => service.fork(snapshots[0])))))));
-  for (const id of [snapId, ...forks]) await service.remove(id);
+  if (want("snapshot")) {
+    const snapId = await service.create();
+    const tenKiB = new Uint8Array(10 * 1024).fill(1);
+    for (let i = 0; i < 1000; i += 20) await Promise.all(Array.from({ length: 20 }, (_, k) => service.putFile(snapId, `data/f${i + k}.bin`, tenKiB)));
+    const snapshots = [];
+    record("snapshot", "sand-boxer HTTP: snapshot of 1,000 files / 10 MiB", await timeRuns(quick ? 3 : 5, async () => snapshots.push(await service.snapshot(snapId))));
+    record("snapshot", "sand-boxer HTTP: restore of that snapshot in place", await timeRuns(quick ? 3 : 5, () => service.restore(snapId, snapshots[0])));
+    const forks = [];
+    record("snapshot", "sand-boxer HTTP: 10-way fork of that snapshot", await timeRuns(quick ? 2 : 3, async () => forks.push(...(await Promise.all(Array.from({ length: 10 }, () => service.fork(snapshots[0])))))));
+    for (const id of [snapId, ...forks]) await service.remove(id);
+  }
 
   // (l) linux sandboxes: create + first command, warm command, against a bare bwrap from Node.
-  const bare = bareBwrap(process.env.SANDBOXER_ROOTFS ?? join(root, ".sandboxer/rootfs"));
-  record(
-    "linux",
-    "sand-boxer HTTP: create + first `echo hi` (linux)",
-    await timeRuns(N.spawn, async () => service.command(await service.createLinux(), "echo hi")),
-  );
-  const linuxId = await service.createLinux();
-  record("linux", "sand-boxer HTTP: warm `true` (linux)", await timeRuns(N.warm, () => service.command(linuxId, "true")));
-  record("linux", "bare bwrap from Node: `echo hi`", await timeRuns(N.warm, () => bare("echo hi")));
+  if (want("linux")) {
+    const bare = bareBwrap(process.env.SANDBOXER_ROOTFS ?? join(root, ".sandboxer/rootfs"));
+    record(
+      "linux",
+      "sand-boxer HTTP: create + first `echo hi` (linux)",
+      await timeRuns(N.spawn, async () => service.command(await service.createLinux(), "echo hi")),
+    );
+    const linuxId = await service.createLinux();
+    record("linux", "sand-boxer HTTP: warm `true` (linux)", await timeRuns(N.warm, () => service.command(linuxId, "true")));
+    record("linux", "bare bwrap from Node: `echo hi`", await timeRuns(N.warm, () => bare("echo hi")));
+  }
 
   // Where a warm exec's milliseconds go: each layer timed by a request that stops there.
-  const layers = {
-    "proxy (supervisor /healthz)": await timeRuns(N.warm, () => service.supervisorOnly()),
-    "+ Worker: auth, routing (GET /v1/profiles)": await timeRuns(N.warm, () => service.get("/v1/profiles")),
-    "+ Durable Object read (GET sandbox)": await timeRuns(N.warm, () => service.get(`/v1/sandboxes/${warmId}`)),
-    "+ isolate load and run (exec 1+2)": await timeRuns(N.warm, () => service.exec(warmId, SIMPLE)),
-    "of which inside the isolate provider (the result's durationMs)": await (async () => {
-      const inner = [];
-      for (let i = 0; i < N.warm; i++) inner.push((await service.exec(warmId, SIMPLE)).durationMs);
-      return inner;
-    })(),
-    "compile only: TS strip, parse, instrument (in Node)": await timeRuns(N.warm, () =>
-      compileModule(SIMPLE, { kind: "snippet", language: "js", budget: { check: "__c", module: "/b.js" } }),
-    ),
-  };
-  results.breakdown = Object.fromEntries(Object.entries(layers).map(([k, v]) => [k, summarise(v).p50]));
-  log(`breakdown: ${JSON.stringify(results.breakdown)}`);
+  if (want("layers")) {
+    const layers = {
+      "proxy (supervisor /healthz)": await timeRuns(N.warm, () => service.supervisorOnly()),
+      "+ Worker: auth, routing (GET /v1/profiles)": await timeRuns(N.warm, () => service.get("/v1/profiles")),
+      "+ Durable Object read (GET sandbox)": await timeRuns(N.warm, () => service.get(`/v1/sandboxes/${warmId}`)),
+      "+ isolate load and run (exec 1+2)": await timeRuns(N.warm, () => service.exec(warmId, SIMPLE)),
+      "of which inside the isolate provider (the result's durationMs)": await (async () => {
+        const inner = [];
+        for (let i = 0; i < N.warm; i++) inner.push((await service.exec(warmId, SIMPLE)).durationMs);
+        return inner;
+      })(),
+      "compile only: TS strip, parse, instrument (in Node)": await timeRuns(N.warm, () =>
+        compileModule(SIMPLE, { kind: "snippet", language: "js", budget: { check: "__c", module: "/b.js" } }),
+      ),
+    };
+    results.breakdown = Object.fromEntries(Object.entries(layers).map(([k, v]) => [k, summarise(v).p50]));
+    log(`breakdown: ${JSON.stringify(results.breakdown)}`);
+  }
 
   // (d) throughput over HTTP across 64 sandboxes.
-  const sandboxes = await Promise.all(Array.from({ length: 64 }, () => service.create()));
-  results.throughput = {};
-  const writesBefore = await service.registryWrites();
-  for (const concurrency of [1, 8, 64]) {
-    let next = 0;
-    const started = performance.now();
-    const latencies = [];
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < N.throughput) {
-          const i = next++;
-          const t = performance.now();
-          await service.exec(sandboxes[i % 64], SIMPLE);
-          latencies.push(performance.now() - t);
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    results.throughput[concurrency] = { execsPerSecond: Math.round(N.throughput / seconds), ...summarise(latencies) };
-    log(`throughput c=${concurrency}: ${results.throughput[concurrency].execsPerSecond}/s`);
+  if (want("throughput")) {
+    const sandboxes = await Promise.all(Array.from({ length: 64 }, () => service.create()));
+    results.throughput = {};
+    const writesBefore = await service.registryWrites();
+    for (const concurrency of [1, 8, 64]) {
+      let next = 0;
+      const started = performance.now();
+      const latencies = [];
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < N.throughput) {
+            const i = next++;
+            const t = performance.now();
+            await service.exec(sandboxes[i % 64], SIMPLE);
+            latencies.push(performance.now() - t);
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      results.throughput[concurrency] = { execsPerSecond: Math.round(N.throughput / seconds), ...summarise(latencies) };
+      log(`throughput c=${concurrency}: ${results.throughput[concurrency].execsPerSecond}/s`);
   }
   // The tenant registry's own counter, across the 3 × N.throughput execs on 64 busy sandboxes.
   const execs = 3 * N.throughput;
   const writes = (await service.registryWrites()) - writesBefore;
   results.registry = { execs, sandboxes: 64, writes, writesPer1000Execs: Math.round((writes / execs) * 1000 * 100) / 100 };
   log(`registry: ${JSON.stringify(results.registry)}`);
+  }
 
   // (e) memory: runtime RSS per idle sandbox and per loaded isolate.
-  const rss = async () => {
-    await new Promise((r) => setTimeout(r, 600)); // the supervisor samples RSS every 250 ms
-    return (await service.health()).runtime.rssMb;
-  };
-  const before = await rss();
-  const idle = [];
-  for (let i = 0; i < N.idleSandboxes; i++) idle.push(await service.create());
-  const afterSandboxes = await rss();
-  for (let i = 0; i < N.isolates; i++) await service.exec(warmId, SIMPLE);
-  const afterIsolates = await rss();
-  results.memory = {
-    runtimeRssMb: afterIsolates,
-    perIdleSandboxMb: Math.round(((afterSandboxes - before) / N.idleSandboxes) * 1000) / 1000,
-    perLoadedIsolateMb: Math.round(((afterIsolates - afterSandboxes) / N.isolates) * 1000) / 1000,
-    idleSandboxes: N.idleSandboxes,
-    isolates: N.isolates,
-  };
-  log(`memory: ${JSON.stringify(results.memory)}`);
+  if (want("memory")) {
+    const rss = async () => {
+      await new Promise((r) => setTimeout(r, 600)); // the supervisor samples RSS every 250 ms
+      return (await service.health()).runtime.rssMb;
+    };
+    const before = await rss();
+    const idle = [];
+    for (let i = 0; i < N.idleSandboxes; i++) idle.push(await service.create());
+    const afterSandboxes = await rss();
+    for (let i = 0; i < N.isolates; i++) await service.exec(warmId, SIMPLE);
+    const afterIsolates = await rss();
+    results.memory = {
+      runtimeRssMb: afterIsolates,
+      perIdleSandboxMb: Math.round(((afterSandboxes - before) / N.idleSandboxes) * 1000) / 1000,
+      perLoadedIsolateMb: Math.round(((afterIsolates - afterSandboxes) / N.isolates) * 1000) / 1000,
+      idleSandboxes: N.idleSandboxes,
+      isolates: N.isolates,
+    };
+    log(`memory: ${JSON.stringify(results.memory)}`);
+  }
   if (!ivm.available) results.isolatedVm = ivm.reason;
 } finally {
   await worker.stop().catch(() => undefined);
   await service.stop().catch(() => undefined);
 }
 
+if (only) {
+  // A partial run: print what was measured, write nothing.
+  for (const [workload, systems] of Object.entries(results.workloads)) for (const [system, r] of Object.entries(systems)) log(`${workload} / ${system}: p50 ${r.p50} p95 ${r.p95} (n ${r.n})`);
+  process.exit(0);
+}
 evaluateTargets();
 writeFileSync(join(root, "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
 writeFileSync(join(root, "bench/RESULTS.md"), report());
