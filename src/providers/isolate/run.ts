@@ -133,7 +133,8 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
     inspect: `/${reserved}_inspect.js`,
     console: `/${reserved}_console.js`,
     guards: `/${reserved}_guards.js`,
-    context: `/${reserved}_context.js`,
+    // A plain run has no context module: every module's source is parsed, imported or not.
+    context: request.context ? `/${reserved}_context.js` : undefined,
     snippet: `/${reserved}_snippet.js`,
     main: `${reserved}_main.js`,
   };
@@ -183,7 +184,7 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       [names.inspect.slice(1)]: { js: inspectModuleSource(names.primordials) },
       [names.console.slice(1)]: { js: consoleModuleSource(names, limits.outputBytes) },
       [names.guards.slice(1)]: { js: guardsModuleSource(names.primordials, request.guidance ?? {}) },
-      [names.context.slice(1)]: { js: contextModuleSource(names.primordials) },
+      ...(names.context ? { [names.context.slice(1)]: { js: contextModuleSource(names.primordials) } } : {}),
       [names.snippet.slice(1)]: { js: snippetCode },
       [names.main]: { js: mainModuleSource(names, { ...limits, contextChars: request.context?.maxChars }) },
     },

@@ -5,7 +5,8 @@ export interface RuntimeModuleNames {
   inspect: string;
   console: string;
   guards: string;
-  context: string;
+  /** Only a context cell's isolate loads the context module (its source is parsed in every isolate that has it). */
+  context?: string;
   snippet: string;
 }
 
@@ -32,7 +33,7 @@ import { begin, exceededSignal, finish } from "${names.budget}";
 import { attach, close } from "${names.console}";
 import { describeError, renderResult } from "${names.inspect}";
 import { guardEnv } from "${names.guards}";
-import { restoreBindings, saveBindings } from "${names.context}";
+${names.context ? `import { restoreBindings, saveBindings } from "${names.context}";` : "const restoreBindings = undefined, saveBindings = undefined;"}
 import snippet from "${names.snippet}";
 
 let started = false, runToken, reported = false, runDone, capture, contextCell = false;
