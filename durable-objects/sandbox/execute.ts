@@ -111,11 +111,18 @@ export async function prepareExecution(ctx: ExecutionContext, s: StoredSandbox, 
   const cell = options.cell;
   if (request.context !== undefined) checkContexts(s, ctx.provider);
   const executionId = newExecutionId();
-  // Held while queued and running; it expires by itself well after the wall-clock limit.
-  const releaseSlot = await ctx.acquireSlot(executionId, 2 * limits.wallMs + 60_000);
-
-  // Recorded now, in the caller's turn: the row and the activity write share a commit.
+  // Recorded now, in the caller's turn: the row and the activity write share a commit, and
+  // that commit overlaps the registry's answer below instead of following it (about 1 ms).
   ctx.history.start(executionId, language, Date.now());
+  let releaseSlot: () => void;
+  try {
+    // Held while queued and running; it expires by itself well after the wall-clock limit.
+    releaseSlot = await ctx.acquireSlot(executionId, 2 * limits.wallMs + 60_000);
+  } catch (error) {
+    // Refused by the tenant's quota: nothing ran, so nothing stays in the history.
+    ctx.history.discard(executionId);
+    throw error;
+  }
   const codeHash = sha256Hex(request.code);
 
   /** Completes the history row; if the outcome cannot be stored, the row still leaves `running`. */

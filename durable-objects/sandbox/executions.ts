@@ -48,6 +48,11 @@ export class ExecutionHistory {
     this.sql.exec("DELETE FROM executions WHERE seq <= (SELECT MAX(seq) FROM executions) - ?", MAX_HISTORY_ROWS);
   }
 
+  /** Forgets an execution refused before it ran (see prepareExecution). */
+  discard(id: string): void {
+    this.sql.exec("DELETE FROM executions WHERE id = ? AND status = 'running'", id);
+  }
+
   /** How many executions are running now. */
   runningCount(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM executions WHERE status = 'running'").one().n;
