@@ -167,7 +167,9 @@ try {
       "proxy (supervisor /healthz)": await timeRuns(N.warm, () => service.supervisorOnly()),
       "+ Worker: auth, routing (GET /v1/profiles)": await timeRuns(N.warm, () => service.get("/v1/profiles")),
       "+ Durable Object read (GET sandbox)": await timeRuns(N.warm, () => service.get(`/v1/sandboxes/${warmId}`)),
-      "+ isolate load and run (exec 1+2)": await timeRuns(N.warm, () => service.exec(warmId, SIMPLE)),
+      // A never-used id: the Worker makes a Durable Object that did not exist (a new SQLite database), which answers 404.
+    "(aside) a Durable Object that did not exist (GET of an unused id, 404)": await timeRuns(N.warm, () => service.status(`/v1/sandboxes/${unusedSandboxId()}`)),
+    "+ isolate load and run (exec 1+2)": await timeRuns(N.warm, () => service.exec(warmId, SIMPLE)),
       "of which inside the isolate provider (the result's durationMs)": await (async () => {
         const inner = [];
         for (let i = 0; i < N.warm; i++) inner.push((await service.exec(warmId, SIMPLE)).durationMs);
@@ -249,6 +251,12 @@ writeFileSync(join(root, "bench/RESULTS.md"), report());
 writeReadmeTable();
 log("wrote bench/RESULTS.md, bench/results.json and the README's performance table");
 for (const t of results.targets) log(`${t.met ? "PASS" : "MISS"} ${t.name}: ${t.value}`);
+
+/** A well-formed sandbox id nobody has used: its Durable Object does not exist yet. */
+function unusedSandboxId() {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  return `sbx_${Array.from({ length: 26 }, () => alphabet[Math.floor(Math.random() * 32)]).join("")}`;
+}
 
 function p50(workload, system) {
   return results.workloads[workload]?.[system]?.p50;
@@ -402,6 +410,7 @@ function bounds() {
   const warmHttp = p50("warm", "sand-boxer HTTP (exec)");
   const oneShot = p50("cold", "sand-boxer HTTP one-shot (POST /v1/exec)");
   const coldHttp = p50("cold", "sand-boxer HTTP (create+exec+delete)");
+  const newDo = b["(aside) a Durable Object that did not exist (GET of an unused id, 404)"] ?? NaN;
   const c64 = results.throughput?.[64]?.execsPerSecond;
   const c1 = results.throughput?.[1]?.execsPerSecond;
   const spawn = p50("cold", "child_process (node -e)");
@@ -412,7 +421,8 @@ All from this run's tables. A warm exec over HTTP (${warmHttp} ms in the warm ta
 1. **The isolate: ${runtimeWarm} ms in-runtime** (${(runtimeWarm / codemodeWarm).toFixed(2)}× codemode). A bare
    isolate with one module and one RPC into it costs ${floor} ms here (codemode adds ${ms(codemodeWarm - floor)} to that);
    loading our runtime modules beside it (primordials, budget, inspect, console, guards: about
-   50 KB of source parsed and evaluated in every fresh isolate) brings it to ${floorRuntime} ms, and
+   50 KB of source parsed and evaluated in every fresh isolate; workerd parses every module it is
+   given, imported or not, so a plain run no longer carries the context module's 13 KB) brings it to ${floorRuntime} ms, and
    the host side of our provider (compile cache, the report's checks, output collection) the
    remaining ${ms(runtimeWarm - floorRuntime)}. Every execution gets a fresh isolate (nothing of one run survives
    into the next), so those modules are paid on every run; ≤ 1.2× codemode would need them
@@ -428,7 +438,9 @@ All from this run's tables. A warm exec over HTTP (${warmHttp} ms in the warm ta
    side, 200 warm execs alternating): with every storage write of the exec path switched off,
    p50 13.8 → 11.3 ms; with only the writes before the run switched off, 12.4 → 11.5 ms. So
    about 2.5 ms of this layer is durability (0.9 ms before the run, the rest after it).
-   The per-exec registry update is gone (see below), and with it one RPC per exec.
+   The per-exec registry update is gone (see below); one registry call per exec remains, the
+   tenant's \`executionsInFlight\` lease (held in memory, no write), and the history row is now
+   written before it is asked for, so that commit overlaps its answer.
    (The provider's own durationMs, ${inner} ms here, is read from workerd's millisecond clock, so the in-runtime figure stands in for it.)
 
 **One-shot** (\`POST /v1/exec\`, ${oneShot} ms, ${(oneShot / codemodeCold).toFixed(1)}× codemode's cold ${codemodeCold} ms) is one
@@ -436,8 +448,11 @@ request into one Durable Object, against ${coldHttp} ms for create + exec + dele
     .map(([k, v]) => `${k} ${v} ms`)
     .join(", ")}). It costs ${ms(oneShot - warmHttp)} more than a warm exec: a Durable Object that did not exist
 (a new SQLite database: its tables, the record, the alarm that purges its audit after 24 h)
-and the stop before the answer. ≤ 1.5× codemode would need no durable state per run at all;
-we keep the audit of every one-shot, so its Durable Object stays.
+and the stop before the answer. A new Durable Object alone costs ${ms(newDo - doRead)} more than reading an existing one
+(${newDo} ms for a GET of an unused id, against ${doRead} ms, in the layer table), so ≤ 1.5× codemode would need no
+Durable Object per run at all; we keep the audit of every one-shot in its own Durable Object, so it stays.
+Cold create + exec + delete pays for that new Durable Object too, plus the tenant registry's
+admission and listing (create), and the stop (delete).
 
 **Throughput**: workerd runs every isolate, Durable Object and the Worker on one event loop,
 and on this 2-core machine that loop shares the cores with the supervisor and the bench

@@ -87,6 +87,12 @@ export async function startService(root) {
     },
     /** Plain GETs for the latency breakdown: supervisor only, Worker (auth, routing), Durable Object read. */
     get: (path) => call("GET", path),
+    /** A GET whose status is the answer (a 404 is not a failure here). */
+    status: async (path) => {
+      const res = await fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${KEY}` } });
+      await res.arrayBuffer();
+      return res.status;
+    },
     supervisorOnly: async () => (await fetch(`${url}/healthz`)).text(),
     health: async () => (await fetch(`${url}/healthz`)).json(),
     stop: async () => {
