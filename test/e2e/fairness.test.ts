@@ -211,8 +211,11 @@ describe("restarts: blame, retries and recovery", () => {
     console.log(`recovery under load: ${recoveryMs} ms (restart itself ${after.runtime.lastRestartMs} ms); load answers: ${JSON.stringify(countBy(loadStatuses))}`);
     expect(loadStatuses.every((status) => status === 200 || status === 503 || status === "terminated")).toBe(true);
     // Detection (SANDBOXER_HANG_MS + one CPU budget per execution in flight: 4 for A, 1 for B),
-    // the restart as measured by the supervisor, then the client's retry and probe granularity.
-    expect(recoveryMs).toBeLessThan(1500 + 5 * 1000 + after.runtime.lastRestartMs + 3000);
+    // the restart as measured by the supervisor, then the client's retry and probe granularity,
+    // and the probe's own turn: A may have 4 executions in flight (its admission limit), so the
+    // probe waits behind A's own 200 ms loads, on a fresh runtime that compiles everything anew
+    // (a CI run measured 9.6 s against a bound of 10.5 s without that turn counted).
+    expect(recoveryMs).toBeLessThan(1500 + 5 * 1000 + after.runtime.lastRestartMs + 3000 + 4 * 500);
     // A's executions were in flight too: nobody can be named, so B's is recorded as interrupted, like A's.
     const history = await b.call("GET", `/v1/sandboxes/${culprit}/executions`);
     expect(["Interrupted", "LimitExceeded"]).toContain(history.body.executions[0].errorName);
