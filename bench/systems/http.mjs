@@ -95,6 +95,8 @@ export async function startService(root) {
     },
     supervisorOnly: async () => (await fetch(`${url}/healthz`)).text(),
     health: async () => (await fetch(`${url}/healthz`)).json(),
+    /** The supervisor's process (the runtime's pid is in health().runtime.pid). */
+    pid: child.pid,
     stop: async () => {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));
