@@ -531,6 +531,7 @@ describe("the dashboard in a browser", () => {
     const id = await api.createSandbox({ ttlSeconds: 3600, idleTimeoutSeconds: 600, metadata: { team, agent: "support-bot", ticket: "T-1042" } });
     await api.call("PUT", `/v1/sandboxes/${id}/files/report.md`, "# Report\n", { "Content-Type": "application/octet-stream" });
     await api.exec(id, 'console.log("fetching invoices…"); ({ invoices: 3, total: 129.5 })');
+    expect((await api.call("POST", `/v1/sandboxes/${id}/snapshots`, { name: "before-refunds" })).status).toBe(201);
     await signIn();
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.goto(`${service.url}/dashboard?meta=team%3D${team}`);
