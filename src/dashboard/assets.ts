@@ -15,6 +15,7 @@ export const DASHBOARD_CSS = `
 @media (prefers-color-scheme: dark) { :root { --bg: #111114; --fg: #ececf1; --muted: #a1a1ad; --card: #1b1b20; --line: #33333b;
   --accent: #7aa2ff; --accent-fg: #0b0b10; --ok: #86efac; --ok-bg: #10331d; --stop: #fca5a5; --stop-bg: #3b1414; --warn-bg: #3a2e0b; --warn: #fde68a; } }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--fg); }
 a { color: var(--accent); }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; }

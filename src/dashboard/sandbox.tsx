@@ -397,7 +397,7 @@ function Snapshots(props: { sandbox: SandboxRecord; snapshots: Snapshot[]; csrf:
                   </td>
                   <td class="actions">
                     {canChange ? (
-                      <a class="button secondary" href={`${base}/restore?snapshot=${snap.snapshotId}`} aria-label={`Restore ${snap.name} (${snap.snapshotId})…`}>
+                      <a class="button secondary" href={`${base}/restore?snapshot=${snap.snapshotId}`} data-hide-when-stopped aria-label={`Restore ${snap.name} (${snap.snapshotId})…`}>
                         Restore…
                       </a>
                     ) : null}{" "}
