@@ -111,7 +111,16 @@ export const DASHBOARD_JS = `"use strict";
       });
       if (s.state === "running") {
         root.querySelectorAll("time[data-clock=ttl]").forEach(function (el) { el.setAttribute("datetime", s.expiresAt); });
-        if (s.idleExpiresAt) root.querySelectorAll("time[data-clock=idle]").forEach(function (el) { el.setAttribute("datetime", s.idleExpiresAt); });
+        root.querySelectorAll("time[data-clock=idle]").forEach(function (el) {
+          if (s.idleExpiresAt) {
+            el.setAttribute("datetime", s.idleExpiresAt);
+            el.setAttribute("data-countdown", "");
+          } else if (s.paused) {
+            // Paused elsewhere while this page is open: its idle clock no longer runs.
+            el.removeAttribute("data-countdown");
+            el.textContent = "paused";
+          }
+        });
         root.querySelectorAll("[data-field=lastActiveAt]").forEach(function (el) {
           var text = formatUtc(s.lastActiveAt);
           var parts = el.querySelectorAll("span");

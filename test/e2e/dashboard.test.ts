@@ -409,6 +409,10 @@ describe("the dashboard in a browser", () => {
     const other = await api.createSandbox({ metadata: { agent: "pausable" } });
     await api.call("PUT", `/v1/sandboxes/${id}/files/kept.txt`, "kept while paused", { "Content-Type": "application/octet-stream" });
     await signIn();
+    // A list opened before the pause learns of it without a reload.
+    const openList = await context.newPage();
+    await openList.goto(`${service.url}/dashboard?meta=agent%3Dpausable`);
+    await openList.evaluate(() => ((window as any).__noReload = true));
     await page.goto(`${service.url}/dashboard/sandboxes/${id}`);
     await page.getByRole("button", { name: "Pause sandbox" }).focus();
     await page.keyboard.press("Enter");
@@ -425,6 +429,11 @@ describe("the dashboard in a browser", () => {
     await page.waitForResponse((r) => r.url().includes("/dashboard/api/status"), { timeout: 10_000 });
     expect(await page.locator("h1 [data-field=state]").textContent()).toBe("paused");
     expect(await unnamedControls()).toEqual([]);
+    const listRow = openList.locator(`tr[data-sandbox-id="${id}"]`);
+    await listRow.locator("[data-field=state]", { hasText: "paused" }).waitFor({ timeout: 10_000 });
+    expect(await listRow.locator("time[data-clock=idle]").textContent()).toBe("paused");
+    expect(await openList.evaluate(() => (window as any).__noReload)).toBe(true);
+    await openList.close();
 
     await page.goto(`${service.url}/dashboard?meta=agent%3Dpausable`);
     expect(await page.locator(`tr[data-sandbox-id="${id}"] [data-field=state]`).textContent()).toBe("paused");
