@@ -16,6 +16,8 @@ export interface ListQuery {
   idPrefix?: string;
   /** Only running sandboxes whose earlier clock (TTL or idle) runs out at or before this ISO time. */
   deadlineBefore?: string;
+  /** Only paused sandboxes (`true`) or only those not paused (`false`); a paused one's state is still `running`. */
+  paused?: boolean;
 }
 
 export type IdempotencyClaim = { outcome: "new" } | { outcome: "replay"; sandboxId: string } | { outcome: "conflict" };
@@ -165,6 +167,10 @@ export class RegistryDO extends DurableObject<Env> {
         "state = 'running' AND min(json_extract(doc, '$.expiresAt'), coalesce(json_extract(doc, '$.idleExpiresAt'), json_extract(doc, '$.expiresAt'))) <= ?",
       );
       params.push(query.deadlineBefore);
+    }
+    if (query.paused !== undefined) {
+      // The record carries `paused: true` only while paused (and only while running).
+      where.push(`json_extract(doc, '$.paused') IS ${query.paused ? "1" : "NULL"}`);
     }
     if (query.cursor) {
       const [createdAt, id] = decodeCursor(query.cursor);

@@ -15,6 +15,7 @@ export const DASHBOARD_CSS = `
 @media (prefers-color-scheme: dark) { :root { --bg: #111114; --fg: #ececf1; --muted: #a1a1ad; --card: #1b1b20; --line: #33333b;
   --accent: #7aa2ff; --accent-fg: #0b0b10; --ok: #86efac; --ok-bg: #10331d; --stop: #fca5a5; --stop-bg: #3b1414; --warn-bg: #3a2e0b; --warn: #fde68a; } }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--fg); }
 a { color: var(--accent); }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; }
@@ -45,6 +46,7 @@ button:disabled { opacity: 0.45; cursor: not-allowed; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 0.85rem; font-weight: 600; white-space: nowrap; }
 .badge.running { background: var(--ok-bg); color: var(--ok); }
 .badge.stopped, .badge.gone { background: var(--stop-bg); color: var(--stop); }
+.badge.paused { background: var(--warn-bg); color: var(--warn); }
 .notice { padding: 10px 14px; border-radius: 8px; margin: 0 0 14px; border: 1px solid var(--line); }
 .notice.ok { background: var(--ok-bg); color: var(--ok); } .notice.error { background: var(--stop-bg); color: var(--stop); }
 .notice.warn { background: var(--warn-bg); color: var(--warn); }
@@ -62,6 +64,8 @@ dl.record { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px
 dl.record dt { font-weight: 600; color: var(--muted); } dl.record dd { margin: 0; word-break: break-all; }
 pre { white-space: pre-wrap; word-break: break-word; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 8px; max-height: 320px; overflow: auto; margin: 4px 0; }
 .spaced { margin-top: 10px; }
+form.inline { display: inline-block; margin: 0; }
+td.actions { white-space: nowrap; }
 .pager { display: flex; gap: 10px; margin-top: 12px; }
 .bulk { margin: 10px 0; }
 .bulk .row > .field { flex: 0 1 220px; }
@@ -101,12 +105,22 @@ export const DASHBOARD_JS = `"use strict";
   function apply(s) {
     document.querySelectorAll('[data-sandbox-id="' + s.id + '"]').forEach(function (root) {
       root.querySelectorAll("[data-field=state]").forEach(function (el) {
-        el.textContent = s.state === "stopped" ? "stopped (" + s.endReason + ")" : s.state === "gone" ? "gone (purged)" : s.state;
-        el.className = "badge " + s.state;
+        var shown = s.paused ? "paused" : s.state;
+        el.textContent = s.state === "stopped" ? "stopped (" + s.endReason + ")" : s.state === "gone" ? "gone (purged)" : shown;
+        el.className = "badge " + shown;
       });
       if (s.state === "running") {
         root.querySelectorAll("time[data-clock=ttl]").forEach(function (el) { el.setAttribute("datetime", s.expiresAt); });
-        if (s.idleExpiresAt) root.querySelectorAll("time[data-clock=idle]").forEach(function (el) { el.setAttribute("datetime", s.idleExpiresAt); });
+        root.querySelectorAll("time[data-clock=idle]").forEach(function (el) {
+          if (s.idleExpiresAt) {
+            el.setAttribute("datetime", s.idleExpiresAt);
+            el.setAttribute("data-countdown", "");
+          } else if (s.paused) {
+            // Paused elsewhere while this page is open: its idle clock no longer runs.
+            el.removeAttribute("data-countdown");
+            el.textContent = "paused";
+          }
+        });
         root.querySelectorAll("[data-field=lastActiveAt]").forEach(function (el) {
           var text = formatUtc(s.lastActiveAt);
           var parts = el.querySelectorAll("span");

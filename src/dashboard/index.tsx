@@ -11,7 +11,7 @@ import { DASHBOARD_CSS, DASHBOARD_JS } from "./assets";
 import { field, fields, ops, requireCsrf, requireSession, safeNext, signInForm, type DashEnv, type FormFields } from "./guard";
 import { BASE, Layout, Notice } from "./layout";
 import { BulkSummary, ConfirmBulkStopPage, filtersFrom, ListPage, searchInput, type ListFilters } from "./list";
-import { ConfirmStopPage, SandboxPage, type SandboxView } from "./sandbox";
+import { ConfirmRestorePage, ConfirmStopPage, SandboxPage, type SandboxView } from "./sandbox";
 import { endSession, readSession, requireSessionKey, startSession } from "./session";
 import { SignInPage } from "./signin";
 
@@ -172,12 +172,13 @@ dashboard.post("/bulk", async (c) => {
 async function loadView(c: Context<DashEnv>, id: string, auditCursor?: string): Promise<SandboxView> {
   const o = ops(c);
   const sandbox = await o.get(id);
-  const [files, executions, audit] = await Promise.all([
+  const [files, executions, audit, snapshots] = await Promise.all([
     o.peekFiles(id),
     o.executions(id, { limit: RECENT_EXECUTIONS }),
     o.audit(id, { limit: AUDIT_PAGE, cursor: auditCursor }),
+    o.sandboxSnapshots(id),
   ]);
-  return { sandbox, files, executions, audit, auditCursor };
+  return { sandbox, files, executions, audit, auditCursor, snapshots };
 }
 
 /** What the page says after a change redirected back to it (`?done=`): fixed texts, nothing reflected. */
@@ -186,6 +187,11 @@ const DONE = new Map([
   ["idle", "Idle timeout updated."],
   ["keepalive", "Idle clock reset."],
   ["stopped", "Sandbox stopped."],
+  ["paused", "Sandbox paused."],
+  ["resumed", "Sandbox resumed."],
+  ["snapshot", "Snapshot taken."],
+  ["restored", "Sandbox restored from the snapshot."],
+  ["forked", "This sandbox was forked from a snapshot."],
 ]);
 
 dashboard.get("/sandboxes/:id", async (c) => {
@@ -201,7 +207,9 @@ const SHOWN_ON_PAGE = new Set<string>([
   ErrorCode.validationFailed,
   ErrorCode.limitExceeded,
   ErrorCode.sandboxStopped,
+  ErrorCode.sandboxPaused,
   ErrorCode.notFound,
+  ErrorCode.quotaExceeded,
 ]);
 
 /** The sandbox page with why a change was refused, next to its fresh values; other errors go to the error page. */
@@ -260,6 +268,36 @@ dashboard.get("/sandboxes/:id/stop", async (c) => {
 });
 
 dashboard.post("/sandboxes/:id/stop", (c) => change(c, "stopped", () => ops(c).destroy(c.req.param("id"))));
+
+dashboard.post("/sandboxes/:id/pause", (c) => change(c, "paused", () => ops(c).pause(c.req.param("id"))));
+
+dashboard.post("/sandboxes/:id/resume", (c) => change(c, "resumed", () => ops(c).resume(c.req.param("id"))));
+
+dashboard.post("/sandboxes/:id/snapshots", (c) =>
+  change(c, "snapshot", () => ops(c).createSnapshot(c.req.param("id"), { name: field(c.get("form"), "name").trim() || undefined })),
+);
+
+dashboard.get("/sandboxes/:id/restore", async (c) => {
+  const o = ops(c);
+  const [sandbox, snapshot] = await Promise.all([o.get(c.req.param("id")), o.getSnapshot(c.req.query("snapshot") ?? "")]);
+  const { tenant, csrf } = c.get("session");
+  return c.html(<ConfirmRestorePage tenant={tenant} csrf={csrf} sandbox={sandbox} snapshot={snapshot} />);
+});
+
+dashboard.post("/sandboxes/:id/restore", (c) =>
+  change(c, "restored", () => ops(c).restore(c.req.param("id"), { snapshotId: field(c.get("form"), "snapshotId") })),
+);
+
+/** A new sandbox from one of this sandbox's snapshots; its page opens. */
+dashboard.post("/sandboxes/:id/fork", async (c) => {
+  let forked: string;
+  try {
+    forked = (await ops(c).create({ fromSnapshot: field(c.get("form"), "snapshotId") })).sandbox.id;
+  } catch (error) {
+    return showRefusal(c, error, "No sandbox was created");
+  }
+  return c.redirect(`${BASE}/sandboxes/${forked}?done=forked`, 303);
+});
 
 /** A workspace file as a download. Reading a file is activity (API contract), so it is a POST. */
 dashboard.post("/sandboxes/:id/download", async (c) => {

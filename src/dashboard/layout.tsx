@@ -55,12 +55,13 @@ export function Notice(props: { kind: "ok" | "error" | "warn"; children?: Child 
   );
 }
 
-/** The state badge, with the end reason of a stopped sandbox. */
+/** The state badge, with the end reason of a stopped sandbox; a paused one (state `running`) says paused. */
 export function StateBadge(props: { sandbox: SandboxRecord }) {
-  const { state, endReason } = props.sandbox;
+  const { state, endReason, paused } = props.sandbox;
+  const shown = paused ? "paused" : state;
   return (
-    <span class={`badge ${state}`} data-field="state">
-      {state === "stopped" ? `stopped (${endReason})` : state}
+    <span class={`badge ${shown}`} data-field="state">
+      {state === "stopped" ? `stopped (${endReason})` : shown}
     </span>
   );
 }
@@ -71,8 +72,8 @@ export function StateBadge(props: { sandbox: SandboxRecord }) {
  */
 export function Countdown(props: { sandbox: SandboxRecord; clock: "ttl" | "idle"; label: string }) {
   const at = props.clock === "ttl" ? props.sandbox.expiresAt : props.sandbox.idleExpiresAt;
-  // A clock that is switched off (no deadline) has nothing to count down.
-  if (!at) return <span class="muted">off</span>;
+  // A clock that is switched off (no deadline) has nothing to count down; pausing stops the idle clock.
+  if (!at) return <span class="muted">{props.sandbox.paused && props.clock === "idle" ? "paused" : "off"}</span>;
   if (props.sandbox.state !== "running") {
     return (
       <time datetime={at} data-clock={props.clock} aria-label={`${props.label}: ended`}>

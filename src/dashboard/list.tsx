@@ -53,8 +53,11 @@ export function searchInput(filters: ListFilters): SearchSandboxesInput {
     metadata[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
   }
   const minutes = filters.expiring.trim();
+  // "paused" is not a state of its own: a paused sandbox is running with its runtime released.
+  const paused = filters.state === "paused";
   return {
-    state: (filters.state || undefined) as SearchSandboxesInput["state"],
+    state: (paused ? "running" : filters.state || undefined) as SearchSandboxesInput["state"],
+    paused: paused || undefined,
     metadata,
     idPrefix: filters.q.trim().toLowerCase() || undefined,
     expiringWithinSeconds: minutes === "" ? undefined : Math.round(Number(minutes) * 60),
@@ -80,6 +83,9 @@ function Filters(props: { filters: ListFilters }) {
             </option>
             <option value="running" selected={f.state === "running"}>
               running
+            </option>
+            <option value="paused" selected={f.state === "paused"}>
+              paused
             </option>
             <option value="stopped" selected={f.state === "stopped"}>
               stopped

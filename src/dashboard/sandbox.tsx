@@ -3,6 +3,7 @@ import type { AuditPage } from "../schemas/audit";
 import type { ExecutionPage } from "../schemas/executions";
 import type { FileEntry } from "../schemas/files";
 import type { SandboxRecord } from "../schemas/sandbox";
+import type { Snapshot } from "../schemas/snapshots";
 import { formatBytes, formatSeconds, formatUtc } from "./format";
 import { BASE, Countdown, Csrf, DurationField, Layout, profileLabel, StateBadge } from "./layout";
 
@@ -13,6 +14,13 @@ export interface SandboxView {
   executions: ExecutionPage;
   audit: AuditPage;
   auditCursor?: string;
+  /** The snapshots taken of this sandbox, newest first (they outlive it). */
+  snapshots: Snapshot[];
+}
+
+/** Running and not paused: the only state in which its workspace and clocks can be changed. */
+function active(s: SandboxRecord): boolean {
+  return s.state === "running" && !s.paused;
 }
 
 function Record(props: { sandbox: SandboxRecord }) {
@@ -22,6 +30,7 @@ function Record(props: { sandbox: SandboxRecord }) {
     ["Tenant", s.tenant],
     ["Profile", `${profileLabel(s)} (profile v${s.profileVersion})`],
     ["State", <StateBadge sandbox={s} />],
+    ["Paused at", formatUtc(s.pausedAt)],
     ["End reason", s.endReason ?? "—"],
     ["Created", formatUtc(s.createdAt)],
     ["Last activity", <span data-field="lastActiveAt">{formatUtc(s.lastActiveAt)}</span>],
@@ -53,7 +62,8 @@ function minutesLeft(s: SandboxRecord): number {
 
 function Clocks(props: { sandbox: SandboxRecord; csrf: string }) {
   const s = props.sandbox;
-  const running = s.state === "running";
+  // A paused sandbox's clocks cannot be changed (the operation refuses): resume it first.
+  const running = active(s);
   const action = (what: string) => `${BASE}/sandboxes/${s.id}/${what}`;
   return (
     <div class="grid">
@@ -61,13 +71,15 @@ function Clocks(props: { sandbox: SandboxRecord; csrf: string }) {
         <h2 id="ttl-heading">Time to live</h2>
         <div class="clock">
           <Countdown sandbox={s} clock="ttl" label="TTL" />{" "}
-          {running ? (
+          {s.state === "running" ? (
             <span class="muted small" data-hide-when-stopped>
               left
             </span>
           ) : null}
         </div>
-        <p class="small muted">Absolute end of life: {formatUtc(s.expiresAt)}. Activity does not move it.</p>
+        <p class="small muted">
+          Absolute end of life: {formatUtc(s.expiresAt)}. Activity does not move it{s.paused ? ", and it keeps running while the sandbox is paused" : ""}.
+        </p>
         <form method="post" action={action("ttl")} data-running-only>
           <Csrf token={props.csrf} />
           <input type="hidden" name="etag" value={s.etag} />
@@ -93,7 +105,9 @@ function Clocks(props: { sandbox: SandboxRecord; csrf: string }) {
           ) : null}
         </div>
         <p class="small muted">
-          {s.idleTimeoutSeconds === null
+          {s.paused
+            ? "The idle clock is stopped while the sandbox is paused; it starts again on resume."
+            : s.idleTimeoutSeconds === null
             ? "The idle clock is off: only the TTL ends this sandbox. Setting an idle timeout turns it back on."
             : `Stops after ${formatSeconds(s.idleTimeoutSeconds)} without activity (code runs, file reads and writes, keepalive).`}{" "}
           Viewing this page is not activity.
@@ -131,6 +145,7 @@ function Clocks(props: { sandbox: SandboxRecord; csrf: string }) {
 }
 
 function Files(props: { sandbox: SandboxRecord; files: FileEntry[]; csrf: string }) {
+  if (props.sandbox.paused) return <p class="muted">The workspace is kept with the paused sandbox; its files are back when it is resumed.</p>;
   if (props.files.length === 0) return <p class="muted">No files in the workspace.</p>;
   return (
     <>
@@ -299,7 +314,113 @@ function Audit(props: { sandbox: SandboxRecord; audit: AuditPage; cursor?: strin
   );
 }
 
-/** One sandbox: record, both clocks with their controls, stop, files, executions, audit. */
+/**
+ * Pause keeps the sandbox's state and releases its runtime (the idle clock stops, the TTL runs
+ * on); Resume brings it back. One of the two buttons, as the sandbox is.
+ */
+function PauseControls(props: { sandbox: SandboxRecord; csrf: string }) {
+  const s = props.sandbox;
+  if (s.state !== "running") return null;
+  return (
+    <form method="post" action={`${BASE}/sandboxes/${s.id}/${s.paused ? "resume" : "pause"}`} data-running-only class="inline">
+      <Csrf token={props.csrf} />
+      {s.paused ? (
+        <button type="submit">Resume sandbox</button>
+      ) : (
+        <button type="submit" class="secondary" title="Keep its files, state and contexts, release its runtime and stop its idle clock">
+          Pause sandbox
+        </button>
+      )}
+    </form>
+  );
+}
+
+/** The snapshots taken of this sandbox: take one, restore one (after a confirmation), fork one into a new sandbox. */
+function Snapshots(props: { sandbox: SandboxRecord; snapshots: Snapshot[]; csrf: string }) {
+  const s = props.sandbox;
+  const base = `${BASE}/sandboxes/${s.id}`;
+  const canChange = active(s);
+  return (
+    <>
+      {s.state === "running" ? (
+        <form method="post" action={`${base}/snapshots`} data-running-only class="card">
+          <Csrf token={props.csrf} />
+          <div class="row">
+            <div class="field">
+              <label for="snapshot-name">Snapshot name (optional)</label>
+              <input type="text" id="snapshot-name" name="name" maxlength={128} placeholder="before-upgrade" spellcheck={false} disabled={!canChange} />
+            </div>
+            <div>
+              <button type="submit" disabled={!canChange}>
+                Take snapshot
+              </button>
+            </div>
+          </div>
+          <p class="small muted">
+            {s.paused
+              ? "Resume the sandbox to take a snapshot or restore one."
+              : "Saves the workspace files, state data, code contexts and settings (never secret values) for 7 days, even after the sandbox stops. Taking one is activity."}
+          </p>
+        </form>
+      ) : null}
+      {props.snapshots.length === 0 ? (
+        <p class="muted">No snapshots of this sandbox.</p>
+      ) : (
+        <div class="table-wrap spaced">
+          <table class="responsive">
+            <caption class="skip">Snapshots of this sandbox, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Snapshot</th>
+                <th scope="col">Size</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">
+                  <span class="skip">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.snapshots.map((snap) => (
+                <tr data-snapshot-id={snap.snapshotId}>
+                  <td data-label="Name">{snap.name}</td>
+                  <td data-label="Snapshot" class="mono small">
+                    {snap.snapshotId}
+                  </td>
+                  <td data-label="Size">{formatBytes(snap.size)}</td>
+                  <td data-label="Created" class="small">
+                    {formatUtc(snap.createdAt)}
+                  </td>
+                  <td data-label="Expires" class="small">
+                    {formatUtc(snap.expiresAt)}
+                  </td>
+                  <td class="actions">
+                    {canChange ? (
+                      <a class="button secondary" href={`${base}/restore?snapshot=${snap.snapshotId}`} data-hide-when-stopped aria-label={`Restore ${snap.name} (${snap.snapshotId})…`}>
+                        Restore…
+                      </a>
+                    ) : null}{" "}
+                    <form method="post" action={`${base}/fork`} class="inline">
+                      <Csrf token={props.csrf} />
+                      <input type="hidden" name="snapshotId" value={snap.snapshotId} />
+                      <button type="submit" class="secondary" aria-label={`Fork ${snap.name} (${snap.snapshotId}) into a new sandbox`}>
+                        Fork
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p class="small muted">Fork makes a new, independent sandbox from a snapshot and opens it; Restore rolls this sandbox back to it.</p>
+    </>
+  );
+}
+
+/** One sandbox: record, both clocks with their controls, pause, stop, snapshots, files, executions, audit. */
 export function SandboxPage(props: { tenant: string; csrf: string; view: SandboxView; notice?: Child }) {
   const { sandbox: s } = props.view;
   return (
@@ -316,17 +437,25 @@ export function SandboxPage(props: { tenant: string; csrf: string; view: Sandbox
           {s.state === "stopped" ? `This sandbox stopped (${s.endReason}) at ${formatUtc(s.endedAt)}.` : ""}
         </div>
         <Clocks sandbox={s} csrf={props.csrf} />
-        <p data-hide-when-stopped>
+        {s.paused ? (
+          <div class="notice warn" role="status">
+            {`This sandbox is paused (since ${formatUtc(s.pausedAt)}): its files, state and contexts are kept, code cannot run until it is resumed, and its TTL keeps running.`}
+          </div>
+        ) : null}
+        <div class="spaced" data-hide-when-stopped>
+          <PauseControls sandbox={s} csrf={props.csrf} />{" "}
           {s.state === "running" ? (
             <a class="button danger" href={`${BASE}/sandboxes/${s.id}/stop`}>
               Stop sandbox…
             </a>
           ) : null}
-        </p>
+        </div>
         <h2>Record</h2>
         <div class="card">
           <Record sandbox={s} />
         </div>
+        <h2 id="snapshots-heading">Snapshots</h2>
+        <Snapshots sandbox={s} snapshots={props.view.snapshots} csrf={props.csrf} />
         <h2>Files</h2>
         <Files sandbox={s} files={props.view.files} csrf={props.csrf} />
         <h2>Recent executions</h2>
@@ -351,6 +480,32 @@ export function ConfirmStopPage(props: { tenant: string; csrf: string; sandbox: 
         <Csrf token={props.csrf} />
         <button type="submit" class="danger">
           Stop sandbox
+        </button>{" "}
+        <a class="button secondary" href={`${BASE}/sandboxes/${s.id}`}>
+          Cancel
+        </a>
+      </form>
+    </Layout>
+  );
+}
+
+/** "Restore this snapshot?": the confirmation step before `restore`, which replaces the workspace. */
+export function ConfirmRestorePage(props: { tenant: string; csrf: string; sandbox: SandboxRecord; snapshot: Snapshot }) {
+  const { sandbox: s, snapshot: snap } = props;
+  return (
+    <Layout title={`Restore ${s.id}?`} tenant={props.tenant} csrf={props.csrf}>
+      <h1>
+        Restore <span class="mono">{s.id}</span> to {snap.name}?
+      </h1>
+      <p>
+        {`Its workspace files, state data and code contexts are replaced by those of snapshot ${snap.snapshotId}, taken ${formatUtc(snap.createdAt)}. `}
+        Files written since then are lost. Its id, clocks and audit log stay.
+      </p>
+      <form method="post" action={`${BASE}/sandboxes/${s.id}/restore`}>
+        <Csrf token={props.csrf} />
+        <input type="hidden" name="snapshotId" value={snap.snapshotId} />
+        <button type="submit" class="danger">
+          Restore snapshot
         </button>{" "}
         <a class="button secondary" href={`${BASE}/sandboxes/${s.id}`}>
           Cancel

@@ -3,6 +3,7 @@ import { toSandboxerError } from "../api/problem";
 import { ErrorCode } from "../errors";
 import type { CommandResult } from "../schemas/commands";
 import type { ExecResult } from "../schemas/exec";
+import type { SnapshotList } from "../schemas/snapshots";
 
 /** A successful tool result: a short text for the model, the whole value as structured content. */
 export function toolResult(text: string, structured: Record<string, unknown>): CallToolResult {
@@ -15,18 +16,37 @@ export function jsonResult(structured: Record<string, unknown>): CallToolResult 
 }
 
 /**
+ * What to do next, in tool terms, for errors whose `detail` names an HTTP route: the detail
+ * stays the same for every door, the model also gets the tool to call.
+ */
+const NEXT_STEP: Partial<Record<string, string>> = {
+  [ErrorCode.sandboxPaused]: "Call resume_sandbox with this sandboxId, then call this tool again.",
+};
+
+/**
  * Anything an operation threw, as a tool error the model can act on: the same stable `code`,
- * `detail` and extra members (`errors`, `reason`, `limit`, …) as the HTTP problem document.
- * Unexpected errors are logged and reduced to `internal`, never a stack trace.
+ * `detail` and extra members (`errors`, `reason`, `limit`, …) as the HTTP problem document,
+ * plus `nextStep` where the fix is another tool. Unexpected errors are logged and reduced to
+ * `internal`, never a stack trace.
  */
 export function errorResult(error: unknown, tool: string): CallToolResult {
   const problem = toSandboxerError(error);
   if (problem.code === ErrorCode.internal) console.error(`internal error in MCP tool ${tool}:`, error);
+  const nextStep = NEXT_STEP[problem.code];
   return {
     isError: true,
-    content: [{ type: "text", text: `${problem.code}: ${problem.detail}` }],
-    structuredContent: { code: problem.code, detail: problem.detail, ...problem.extra },
+    content: [{ type: "text", text: `${problem.code}: ${problem.detail}${nextStep ? ` ${nextStep}` : ""}` }],
+    structuredContent: { code: problem.code, detail: problem.detail, ...problem.extra, ...(nextStep ? { nextStep } : {}) },
   };
+}
+
+/** Snapshots as one line each (id, name, size, dates, source), the whole list as structured content. */
+export function snapshotListResult(list: SnapshotList): CallToolResult {
+  const lines = list.snapshots.map(
+    (s) => `${s.snapshotId}\t"${s.name}"\t${s.size} bytes\tcreated ${s.createdAt}\texpires ${s.expiresAt}\tof ${s.sourceSandboxId} (${s.profile})`,
+  );
+  if (list.nextCursor) lines.push(`more: call again with cursor ${list.nextCursor}`);
+  return toolResult(lines.length === 0 ? "No snapshots." : lines.join("\n"), list);
 }
 
 /**

@@ -8,20 +8,25 @@ import {
   CreateSandboxToolInput,
   ListFilesToolInput,
   ListSandboxesToolInput,
+  ListSnapshotsToolInput,
   ReadFileToolInput,
+  RestoreSandboxToolInput,
   RunCodeToolInput,
   RunCommandToolInput,
   SandboxToolInput,
   SetTimeoutToolInput,
+  SnapshotSandboxToolInput,
+  SnapshotToolInput,
   WriteFileToolInput,
 } from "../schemas/mcp";
-import { commandResult, errorResult, execResult, jsonResult, toolResult } from "./render";
+import { commandResult, errorResult, execResult, jsonResult, snapshotListResult, toolResult } from "./render";
 
 /** What the server tells a model about itself when it connects. */
 const INSTRUCTIONS =
   "sand-boxer runs JavaScript/TypeScript in isolated sandboxes with a CPU budget, wall-time and output limits, and no network unless the profile allows it, and shell commands and python/bash in Linux sandboxes. " +
   "For a quick computation call run_code without sandboxId. To keep files between runs, create_sandbox, then write_file / run_code (code can import workspace files by relative path) / read_file, and stop_sandbox when done. " +
   "For a shell, create_sandbox with profile `linux` (bash, python3, no network; `linux-net` for network), then run_command or run_code with language `python` or `bash` and that sandboxId. " +
+  "Before a risky change, snapshot_sandbox; restore_sandbox rolls the sandbox back to it, and create_sandbox with `fromSnapshot` makes independent copies (forks). pause_sandbox keeps a sandbox you will come back to without its idle clock running; resume_sandbox before using it again. " +
   "A sandbox stops by itself after its TTL or idle timeout. get_types gives the TypeScript declarations of the `env` the code receives.";
 
 /** URI of a sandbox's `.d.ts` resource. */
@@ -61,12 +66,13 @@ export function buildMcpServer(ops: Operations, version: string): McpServer {
 
   tool(
     "create_sandbox",
-    "Create a sandbox: an isolated workspace where run_code, write_file, read_file and list_files work, kept until stop_sandbox, its TTL or its idle timeout. Returns the sandbox record; use its `id` as `sandboxId`.",
+    "Create a sandbox: an isolated workspace where run_code, write_file, read_file and list_files work, kept until stop_sandbox, its TTL or its idle timeout. With `fromSnapshot` it is a fork: a new, independent sandbox starting from that snapshot's files, state and settings. Returns the sandbox record; use its `id` as `sandboxId`.",
     CreateSandboxToolInput,
     {},
     async (args) => {
       const { sandbox } = await ops.create(args);
-      return toolResult(`Created sandbox ${sandbox.id} (profile ${sandbox.profile}), expires at ${sandbox.expiresAt}.`, sandbox);
+      const from = args.fromSnapshot ? ` from snapshot ${args.fromSnapshot}` : "";
+      return toolResult(`Created sandbox ${sandbox.id}${from} (profile ${sandbox.profile}), expires at ${sandbox.expiresAt}.`, sandbox);
     },
   );
 
@@ -157,6 +163,72 @@ export function buildMcpServer(ops: Operations, version: string): McpServer {
     ListSandboxesToolInput,
     { readOnlyHint: true },
     async (args) => jsonResult(await ops.list(args)),
+  );
+
+  tool(
+    "snapshot_sandbox",
+    "Save a snapshot of a running sandbox: its workspace files, `state` data, code contexts and settings (secret values are never copied). Kept 7 days, even after the sandbox stops. Use its `snapshotId` with restore_sandbox to roll back, or with create_sandbox `fromSnapshot` to fork copies.",
+    SnapshotSandboxToolInput,
+    {},
+    async ({ sandboxId, name }) => {
+      const snapshot = await ops.createSnapshot(sandboxId, { name });
+      return toolResult(`Snapshot ${snapshot.snapshotId} ("${snapshot.name}", ${snapshot.size} bytes) of ${sandboxId}, kept until ${snapshot.expiresAt}.`, snapshot);
+    },
+  );
+
+  tool(
+    "restore_sandbox",
+    "Roll a running sandbox back to a snapshot, in place: its workspace files, `state` data and code contexts become the snapshot's (files written since are gone). Its id and clocks stay. The snapshot must be of a sandbox with the same profile. Returns the sandbox record.",
+    RestoreSandboxToolInput,
+    { destructiveHint: true, idempotentHint: true },
+    async ({ sandboxId, snapshotId }) => {
+      const sandbox = await ops.restore(sandboxId, { snapshotId });
+      return toolResult(`Sandbox ${sandbox.id} restored to snapshot ${snapshotId}.`, sandbox);
+    },
+  );
+
+  tool(
+    "list_snapshots",
+    "List your snapshots (snapshotId, name, size, createdAt, expiresAt, sourceSandboxId, profile), or with `sandboxId` only those taken of that sandbox, newest first. Page the full list with `cursor` = the previous `nextCursor`.",
+    ListSnapshotsToolInput,
+    { readOnlyHint: true },
+    async ({ sandboxId, ...page }) => {
+      if (sandboxId) return snapshotListResult({ snapshots: await ops.sandboxSnapshots(sandboxId), nextCursor: null });
+      return snapshotListResult(await ops.listSnapshots(page));
+    },
+  );
+
+  tool(
+    "delete_snapshot",
+    "Delete a snapshot for good (its storage counts against your quota until then). Sandboxes forked from it are not affected.",
+    SnapshotToolInput,
+    { destructiveHint: true },
+    async ({ snapshotId }) => {
+      await ops.deleteSnapshot(snapshotId);
+      return toolResult(`Deleted snapshot ${snapshotId}.`, { snapshotId, deleted: true });
+    },
+  );
+
+  tool(
+    "pause_sandbox",
+    "Pause a running sandbox you will come back to: its files, state and contexts are kept, its runtime is released and its idle clock stops (its TTL keeps running). While paused, run_code, run_command and file tools answer `sandbox_paused`; call resume_sandbox first. Refused while code is running in it.",
+    SandboxToolInput,
+    {},
+    async ({ sandboxId }) => {
+      const sandbox = await ops.pause(sandboxId);
+      return toolResult(`Sandbox ${sandbox.id} is paused; it still expires at ${sandbox.expiresAt}. Call resume_sandbox to use it again.`, sandbox);
+    },
+  );
+
+  tool(
+    "resume_sandbox",
+    "Resume a paused sandbox with its files, state and contexts; its idle clock starts again. Resuming a sandbox that is not paused does nothing.",
+    SandboxToolInput,
+    { idempotentHint: true },
+    async ({ sandboxId }) => {
+      const sandbox = await ops.resume(sandboxId);
+      return toolResult(`Sandbox ${sandbox.id} is running; it expires at ${sandbox.expiresAt}.`, sandbox);
+    },
   );
 
   tool(

@@ -18,13 +18,13 @@ function earlierDeadline(s: SandboxRecord): string {
 export function observeOperations(ctx: OperationContext) {
   return {
     /**
-     * Like `list`, plus search by id prefix and "expiring within N seconds" (running sandboxes
-     * whose earlier clock runs out within the window). Newest first; page with `nextCursor`.
+     * Like `list`, plus search by id prefix, "expiring within N seconds" (running sandboxes
+     * whose earlier clock runs out within the window) and paused or not. Newest first; page with `nextCursor`.
      */
     async search(input: SearchSandboxesInput = {}): Promise<SandboxList> {
-      const { state, limit, cursor, metadata, idPrefix, expiringWithinSeconds } = parseInput(SearchSandboxesInput, input ?? {}, "query");
+      const { state, limit, cursor, metadata, idPrefix, expiringWithinSeconds, paused } = parseInput(SearchSandboxesInput, input ?? {}, "query");
       const deadlineBefore = expiringWithinSeconds === undefined ? undefined : new Date(Date.now() + expiringWithinSeconds * 1000).toISOString();
-      const page = await registryOf(ctx).list({ state, limit, cursor, metadata: metadata ?? {}, idPrefix: idPrefix || undefined, deadlineBefore });
+      const page = await registryOf(ctx).list({ state, limit, cursor, metadata: metadata ?? {}, idPrefix: idPrefix || undefined, deadlineBefore, paused });
       if (!deadlineBefore) return page;
       // The registry's idle clocks may lag recent activity (updates are coalesced), and a lagging
       // clock is only ever earlier: its candidates are a superset. Each is checked against its

@@ -1,9 +1,16 @@
 import { ErrorCode, SandboxerError } from "../errors";
 import type { CreateSandboxBody, SandboxRecord } from "../schemas/sandbox";
+import { SANDBOX_ID_PATTERN } from "../schemas/common";
 import { CreateSnapshotBody, ListSnapshotsQuery, RestoreBody, SnapshotId, type ListSnapshotsInput, type Snapshot, type SnapshotList } from "../schemas/snapshots";
 import { SnapshotStore } from "../snapshots/store";
 import { sandboxOf, type OperationContext } from "./context";
 import { parseInput } from "./validate";
+
+/** At most this many snapshots of one sandbox are returned by `sandboxSnapshots` (the newest). */
+export const MAX_SANDBOX_SNAPSHOTS = 100;
+
+/** Objects per R2 listing page while looking for one sandbox's snapshots (R2's maximum). */
+const SNAPSHOT_SCAN_PAGE = 1000;
 
 /** The fields of a create body that a snapshot decides when the sandbox is seeded from it. */
 const FROM_SNAPSHOT_FIELDS = ["profile", "env", "network", "capabilities", "secrets"] as const;
@@ -52,6 +59,28 @@ export function snapshotOperations(ctx: OperationContext) {
     async listSnapshots(input: ListSnapshotsInput = {}): Promise<SnapshotList> {
       const { limit, cursor } = parseInput(ListSnapshotsQuery, input ?? {}, "query");
       return snapshotsOf(ctx).list(limit, cursor, Date.now());
+    },
+
+    /**
+     * The snapshots taken of one sandbox, newest first (at most `MAX_SANDBOX_SNAPSHOTS`). They
+     * outlive it, so a stopped sandbox still has them. Only the tenant's own snapshots are
+     * searched: another tenant's sandbox id simply has none. Not activity.
+     */
+    async sandboxSnapshots(id: string): Promise<Snapshot[]> {
+      if (typeof id !== "string" || !SANDBOX_ID_PATTERN.test(id)) throw new SandboxerError(ErrorCode.notFound, "No such sandbox.");
+      const store = snapshotsOf(ctx);
+      const now = Date.now();
+      const found: Snapshot[] = [];
+      let cursor: string | undefined;
+      // The store's index is the R2 listing in id order (ids are random): the whole listing is
+      // read, in pages, and filtered by source.
+      do {
+        const page = await store.list(SNAPSHOT_SCAN_PAGE, cursor, now);
+        for (const snapshot of page.snapshots) if (snapshot.sourceSandboxId === id) found.push(snapshot);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      found.sort((x, y) => (x.createdAt < y.createdAt ? 1 : x.createdAt > y.createdAt ? -1 : 0));
+      return found.slice(0, MAX_SANDBOX_SNAPSHOTS);
     },
 
     async getSnapshot(snapshotId: string): Promise<Snapshot> {

@@ -3,6 +3,7 @@ import { CommandRequest } from "./commands";
 import { ExecRequest } from "./exec";
 import { FilesQuery } from "./files";
 import { CreateSandboxBody, ListSandboxesInput, PatchSandboxBody } from "./sandbox";
+import { CreateSnapshotBody, ListSnapshotsQuery, RestoreBody } from "./snapshots";
 
 // The MCP tools' arguments. Each is built from the HTTP contract's own schema (the same
 // fields, limits and messages), with descriptions written for a model choosing a tool.
@@ -23,6 +24,7 @@ export const CreateSandboxToolInput = CreateSandboxBody.pick({
   metadata: true,
   capabilities: true,
   network: true,
+  fromSnapshot: true,
 }).extend({
   profile: CreateSandboxBody.shape.profile.describe(
     "The profile: `js` (default, no network) or `js-net` (egress to the hosts in `network.allow`) for JS/TS; `linux` (a Linux jail with bash and python3, no network) or `linux-net` for run_command and python/bash code.",
@@ -32,6 +34,9 @@ export const CreateSandboxToolInput = CreateSandboxBody.pick({
   metadata: CreateSandboxBody.shape.metadata.describe("String labels to find the sandbox again with list_sandboxes."),
   capabilities: CreateSandboxBody.shape.capabilities.describe(
     'Powers the code gets in `env`, e.g. `[{"name":"files"},{"name":"state"}]` for `env.files` (workspace) and `env.state` (key/value).',
+  ),
+  fromSnapshot: CreateSandboxBody.shape.fromSnapshot.describe(
+    "Fork: a snapshot id (`snap_…`, from snapshot_sandbox or list_snapshots). The new sandbox starts with that snapshot's files, state, contexts, profile, network, capabilities and secret bindings; each call makes an independent copy. Give only ttlSeconds, idleTimeoutSeconds and metadata with it.",
   ),
 });
 
@@ -86,6 +91,26 @@ export const SetTimeoutToolInput = z
 
 /** Tools that name one sandbox and nothing else (`stop_sandbox`, `get_types`). */
 export const SandboxToolInput = z.object({ sandboxId: SandboxId }).strict();
+
+const SnapshotIdArg = RestoreBody.shape.snapshotId.describe("A snapshot's id (`snap_…`), as returned by snapshot_sandbox or list_snapshots.");
+
+/** `snapshot_sandbox`: a snapshot of one sandbox, optionally named. */
+export const SnapshotSandboxToolInput = CreateSnapshotBody.extend({
+  sandboxId: SandboxId,
+  name: CreateSnapshotBody.shape.name.describe("A label to recognise it by in list_snapshots, e.g. `before-refactor` (default: its id)."),
+}).strict();
+
+/** `restore_sandbox`: roll one sandbox back to a snapshot. */
+export const RestoreSandboxToolInput = RestoreBody.extend({ sandboxId: SandboxId, snapshotId: SnapshotIdArg }).strict();
+
+/** `delete_snapshot`: one snapshot. */
+export const SnapshotToolInput = z.object({ snapshotId: SnapshotIdArg }).strict();
+
+/** `list_snapshots`: the tenant's snapshots a page at a time, or those of one sandbox. */
+export const ListSnapshotsToolInput = ListSnapshotsQuery.extend({
+  sandboxId: SandboxId.optional().describe("Only the snapshots taken of this sandbox (newest first, at most 100; paging does not apply)."),
+  cursor: ListSnapshotsQuery.shape.cursor.describe("`nextCursor` from the previous page."),
+}).strict();
 
 /** `list_sandboxes`: the listing query. */
 export const ListSandboxesToolInput = ListSandboxesInput.extend({

@@ -385,12 +385,16 @@ describe("the dashboard in a browser", () => {
   it("does not change lastActiveAt or the ETag when pages are viewed, refreshed and polled", async () => {
     const id = await api.createSandbox({ metadata: { agent: "watched" } });
     await api.call("PUT", `/v1/sandboxes/${id}/files/a.txt`, "x", { "Content-Type": "application/octet-stream" });
+    const snapshot = await api.call("POST", `/v1/sandboxes/${id}/snapshots`, { name: "watched" });
+    expect(snapshot.status).toBe(201);
     const before = await record(id);
     await signIn();
     await page.goto(`${service.url}/dashboard`);
     await page.goto(`${service.url}/dashboard/sandboxes/${id}`);
+    expect(await page.locator(`tr[data-snapshot-id="${snapshot.body.snapshotId}"]`).count()).toBe(1);
     await page.reload();
-    await page.goto(`${service.url}/dashboard/sandboxes/${id}/stop`); // the confirmation page only reads
+    await page.goto(`${service.url}/dashboard/sandboxes/${id}/stop`); // the confirmation pages only read
+    await page.goto(`${service.url}/dashboard/sandboxes/${id}/restore?snapshot=${snapshot.body.snapshotId}`);
     await page.goto(`${service.url}/dashboard/sandboxes/${id}`);
     await page.waitForResponse((r) => r.url().includes("/dashboard/api/status"), { timeout: 10_000 });
     await sleep(2500);
@@ -398,6 +402,133 @@ describe("the dashboard in a browser", () => {
     expect(after.lastActiveAt).toBe(before.lastActiveAt);
     expect(after.idleExpiresAt).toBe(before.idleExpiresAt);
     expect(after.etag).toBe(before.etag);
+  });
+
+  it("pauses and resumes a sandbox from its page with the keyboard; the list shows it paused and filters by it", async () => {
+    const id = await api.createSandbox({ metadata: { agent: "pausable" } });
+    const other = await api.createSandbox({ metadata: { agent: "pausable" } });
+    await api.call("PUT", `/v1/sandboxes/${id}/files/kept.txt`, "kept while paused", { "Content-Type": "application/octet-stream" });
+    await signIn();
+    // A list opened before the pause learns of it without a reload.
+    const openList = await context.newPage();
+    await openList.goto(`${service.url}/dashboard?meta=agent%3Dpausable`);
+    await openList.evaluate(() => ((window as any).__noReload = true));
+    await page.goto(`${service.url}/dashboard/sandboxes/${id}`);
+    await page.getByRole("button", { name: "Pause sandbox" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByText("Sandbox paused.").waitFor();
+    const paused = await record(id);
+    expect(paused).toMatchObject({ state: "running", paused: true, idleExpiresAt: null });
+    expect(await page.locator("h1 [data-field=state]").textContent()).toBe("paused");
+    expect(await page.getByText("This sandbox is paused").textContent()).toContain("TTL keeps running");
+    expect(await page.locator(".clock time[data-clock=ttl]").getAttribute("datetime")).toBe(paused.expiresAt);
+    expect(await page.getByRole("button", { name: "Set TTL" }).isDisabled()).toBe(true);
+    expect(await page.getByRole("button", { name: "Take snapshot" }).isDisabled()).toBe(true);
+    expect((await api.exec(id, "1")).body).toMatchObject({ code: "sandbox_paused" });
+    // The poller keeps the badge as it is: paused, not "running".
+    await page.waitForResponse((r) => r.url().includes("/dashboard/api/status"), { timeout: 10_000 });
+    expect(await page.locator("h1 [data-field=state]").textContent()).toBe("paused");
+    expect(await unnamedControls()).toEqual([]);
+    const listRow = openList.locator(`tr[data-sandbox-id="${id}"]`);
+    await listRow.locator("[data-field=state]", { hasText: "paused" }).waitFor({ timeout: 10_000 });
+    expect(await listRow.locator("time[data-clock=idle]").textContent()).toBe("paused");
+    expect(await openList.evaluate(() => (window as any).__noReload)).toBe(true);
+    await openList.close();
+
+    await page.goto(`${service.url}/dashboard?meta=agent%3Dpausable`);
+    expect(await page.locator(`tr[data-sandbox-id="${id}"] [data-field=state]`).textContent()).toBe("paused");
+    expect(await page.locator(`tr[data-sandbox-id="${other}"] [data-field=state]`).textContent()).toBe("running");
+    await page.locator("#state").selectOption("paused");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.waitForURL(/state=paused/);
+    expect(await page.locator("tbody tr[data-sandbox-id]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-sandbox-id")))).toEqual([id]);
+    // "running" is still the API's state: paused sandboxes are running ones whose runtime is released.
+    await page.goto(`${service.url}/dashboard?meta=agent%3Dpausable&state=running`);
+    expect((await page.locator("tbody tr[data-sandbox-id]").count())).toBe(2);
+    await page.goto(`${service.url}/dashboard?meta=agent%3Dpausable&state=stopped`);
+    expect(await page.locator("tbody tr[data-sandbox-id]").count()).toBe(0);
+
+    await page.goto(`${service.url}/dashboard/sandboxes/${id}`);
+    await page.getByRole("button", { name: "Resume sandbox" }).click();
+    await page.getByText("Sandbox resumed.").waitFor();
+    expect(await page.locator("h1 [data-field=state]").textContent()).toBe("running");
+    const resumed = await record(id);
+    expect(resumed.paused).toBeUndefined();
+    expect(resumed.idleExpiresAt).not.toBeNull();
+    expect((await api.exec(id, "6 * 7")).body).toMatchObject({ status: "ok", result: 42 });
+    expect((await api.call("GET", `/v1/sandboxes/${id}/files/kept.txt`)).body).toBe("kept while paused");
+    expect(await page.locator("table", { hasText: "kept.txt" }).count()).toBe(1);
+  });
+
+  it("takes a named snapshot, lists it, and restores it after a confirmation: the broken file is back", async () => {
+    const id = await api.createSandbox();
+    await api.call("PUT", `/v1/sandboxes/${id}/files/config.json`, '{"good":true}', { "Content-Type": "application/octet-stream" });
+    await signIn();
+    await page.goto(`${service.url}/dashboard/sandboxes/${id}`);
+    expect(await page.getByText("No snapshots of this sandbox.").count()).toBe(1);
+    await page.getByLabel("Snapshot name (optional)").fill("known-good");
+    await page.getByRole("button", { name: "Take snapshot" }).click();
+    await page.getByText("Snapshot taken.").waitFor();
+    const listed = (await api.call("GET", "/v1/snapshots?limit=100")).body.snapshots.filter((s: { sourceSandboxId: string }) => s.sourceSandboxId === id);
+    expect(listed).toHaveLength(1);
+    const snap = listed[0];
+    expect(snap.name).toBe("known-good");
+    const row = page.locator(`tr[data-snapshot-id="${snap.snapshotId}"]`);
+    const text = (await row.textContent())!;
+    expect(text).toContain("known-good");
+    expect(text).toContain(`${snap.size} B`);
+    expect(text).toContain(`${snap.createdAt.slice(0, 10)} ${snap.createdAt.slice(11, 19)} UTC`);
+    expect(text).toContain(`${snap.expiresAt.slice(0, 10)} ${snap.expiresAt.slice(11, 19)} UTC`);
+    expect(await unnamedControls()).toEqual([]);
+
+    await api.call("PUT", `/v1/sandboxes/${id}/files/config.json`, "broken", { "Content-Type": "application/octet-stream" });
+    await api.call("PUT", `/v1/sandboxes/${id}/files/later.txt`, "written after", { "Content-Type": "application/octet-stream" });
+    await page.getByRole("link", { name: `Restore known-good (${snap.snapshotId})` }).click();
+    await page.getByRole("heading", { name: `Restore ${id} to known-good?` }).waitFor();
+    // Nothing happens before the confirmation.
+    expect((await api.call("GET", `/v1/sandboxes/${id}/files/config.json`)).body).toBe("broken");
+    await page.getByRole("button", { name: "Restore snapshot" }).click();
+    await page.getByText("Sandbox restored from the snapshot.").waitFor();
+    expect(page.url()).toContain(`/dashboard/sandboxes/${id}`);
+    expect((await api.call("GET", `/v1/sandboxes/${id}/files/config.json`)).body).toEqual({ good: true });
+    expect((await api.call("GET", `/v1/sandboxes/${id}/files/later.txt`)).status).toBe(404);
+    expect(await page.locator("#audit-heading + .table-wrap").textContent()).toContain("restore");
+
+    // Cancel leaves it alone.
+    await api.call("PUT", `/v1/sandboxes/${id}/files/config.json`, "broken again", { "Content-Type": "application/octet-stream" });
+    await page.goto(`${service.url}/dashboard/sandboxes/${id}/restore?snapshot=${snap.snapshotId}`);
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.waitForURL(`${service.url}/dashboard/sandboxes/${id}`);
+    expect((await api.call("GET", `/v1/sandboxes/${id}/files/config.json`)).body).toBe("broken again");
+  });
+
+  it("forks a snapshot into a new, independent sandbox and opens it, even after the source was stopped", async () => {
+    const source = await api.createSandbox({ metadata: { agent: "forker" } });
+    await api.call("PUT", `/v1/sandboxes/${source}/files/seed.txt`, "from the source", { "Content-Type": "application/octet-stream" });
+    const snap = (await api.call("POST", `/v1/sandboxes/${source}/snapshots`, { name: "seed" })).body;
+    await signIn();
+    await page.goto(`${service.url}/dashboard/sandboxes/${source}`);
+    await page.getByRole("button", { name: `Fork seed (${snap.snapshotId}) into a new sandbox` }).click();
+    await page.getByText("This sandbox was forked from a snapshot.").waitFor();
+    const fork = page.url().match(/\/dashboard\/sandboxes\/(sbx_[a-z2-7]+)\?done=forked$/)?.[1];
+    expect(fork).toBeDefined();
+    expect(fork).not.toBe(source);
+    expect(await page.locator("h1 .mono").textContent()).toBe(fork);
+    expect(await page.locator("table", { hasText: "seed.txt" }).count()).toBe(1);
+    expect(await record(fork!)).toMatchObject({ state: "running", metadata: { agent: "forker" } });
+    await api.call("PUT", `/v1/sandboxes/${fork}/files/seed.txt`, "changed in the fork", { "Content-Type": "application/octet-stream" });
+    expect((await api.call("GET", `/v1/sandboxes/${source}/files/seed.txt`)).body).toBe("from the source");
+
+    // Snapshots outlive their sandbox: a stopped source's page still forks them.
+    await api.call("DELETE", `/v1/sandboxes/${source}`);
+    await page.goto(`${service.url}/dashboard/sandboxes/${source}`);
+    expect(await page.getByRole("link", { name: /^Restore seed/ }).count()).toBe(0);
+    await page.getByRole("button", { name: `Fork seed (${snap.snapshotId}) into a new sandbox` }).click();
+    await page.getByText("This sandbox was forked from a snapshot.").waitFor();
+    const second = page.url().match(/\/dashboard\/sandboxes\/(sbx_[a-z2-7]+)\?done=forked$/)?.[1];
+    expect(second).toBeDefined();
+    expect([source, fork]).not.toContain(second);
+    expect((await api.call("GET", `/v1/sandboxes/${second}/files/seed.txt`)).body).toBe("from the source");
   });
 
   it("is readable on a phone, and takes the README's screenshots", async () => {
@@ -409,6 +540,7 @@ describe("the dashboard in a browser", () => {
     const id = await api.createSandbox({ ttlSeconds: 3600, idleTimeoutSeconds: 600, metadata: { team, agent: "support-bot", ticket: "T-1042" } });
     await api.call("PUT", `/v1/sandboxes/${id}/files/report.md`, "# Report\n", { "Content-Type": "application/octet-stream" });
     await api.exec(id, 'console.log("fetching invoices…"); ({ invoices: 3, total: 129.5 })');
+    expect((await api.call("POST", `/v1/sandboxes/${id}/snapshots`, { name: "before-refunds" })).status).toBe(201);
     await signIn();
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.goto(`${service.url}/dashboard?meta=team%3D${team}`);

@@ -48,7 +48,24 @@ describe("MCP endpoint", () => {
     const { tools } = await mcp.listTools();
     const names = tools.map((t) => t.name).sort();
     expect(names).toEqual(
-      ["create_sandbox", "get_types", "list_files", "list_sandboxes", "read_file", "run_code", "run_command", "set_timeout", "stop_sandbox", "write_file"].sort(),
+      [
+        "create_sandbox",
+        "delete_snapshot",
+        "get_types",
+        "list_files",
+        "list_sandboxes",
+        "list_snapshots",
+        "pause_sandbox",
+        "read_file",
+        "restore_sandbox",
+        "resume_sandbox",
+        "run_code",
+        "run_command",
+        "set_timeout",
+        "snapshot_sandbox",
+        "stop_sandbox",
+        "write_file",
+      ].sort(),
     );
     for (const t of tools) {
       expect(t.description!.length).toBeGreaterThan(40);
@@ -63,6 +80,11 @@ describe("MCP endpoint", () => {
     expect(runCommand.inputSchema.required!.sort()).toEqual(["cmd", "sandboxId"]);
     expect(mcp.getInstructions()).toContain("run_command");
     expect(mcp.getInstructions()).toContain("linux");
+    const create = tools.find((t) => t.name === "create_sandbox")!;
+    expect(Object.keys(create.inputSchema.properties!)).toContain("fromSnapshot");
+    expect(tools.find((t) => t.name === "restore_sandbox")!.inputSchema.required!.sort()).toEqual(["sandboxId", "snapshotId"]);
+    expect(tools.find((t) => t.name === "restore_sandbox")!.annotations).toMatchObject({ destructiveHint: true });
+    expect(mcp.getInstructions()).toContain("snapshot_sandbox");
   });
 
   it("refuses a request without a key or with a wrong key, as HTTP does", async () => {
@@ -144,6 +166,30 @@ describe("MCP endpoint", () => {
     const afterStop = await call("run_code", { sandboxId: id, code: "1" });
     expect(afterStop.isError).toBe(true);
     expect(afterStop.structuredContent).toMatchObject({ code: "sandbox_stopped", reason: "deleted" });
+  });
+
+  it("snapshots, breaks and restores a workspace, forks it, and pauses and resumes a sandbox over real HTTP", async () => {
+    const id = (await call("create_sandbox", { ttlSeconds: 600 })).structuredContent.id as string;
+    await call("write_file", { sandboxId: id, path: "main.ts", content: "export const v = 1;\n" });
+    const snap = await call("snapshot_sandbox", { sandboxId: id, name: "good" });
+    expect(snap.structuredContent).toMatchObject({ name: "good", sourceSandboxId: id });
+    const { snapshotId } = snap.structuredContent;
+    await call("write_file", { sandboxId: id, path: "main.ts", content: "broken" });
+    expect((await call("restore_sandbox", { sandboxId: id, snapshotId })).isError).toBeFalsy();
+    expect((await call("read_file", { sandboxId: id, path: "main.ts" })).structuredContent.content).toBe("export const v = 1;\n");
+    expect(text(await call("list_snapshots", { sandboxId: id }))).toContain(`${snapshotId}\t"good"`);
+
+    const fork = (await call("create_sandbox", { fromSnapshot: snapshotId })).structuredContent.id as string;
+    const forked = await call("run_code", { sandboxId: fork, language: "ts", code: 'import { v } from "./main.ts";\nv + 1' });
+    expect(forked.structuredContent).toMatchObject({ status: "ok", result: 2 });
+
+    expect((await call("pause_sandbox", { sandboxId: id })).structuredContent).toMatchObject({ paused: true });
+    const refused = await call("run_code", { sandboxId: id, code: "1" });
+    expect(refused).toMatchObject({ isError: true, structuredContent: { code: "sandbox_paused" } });
+    expect(text(refused)).toContain("resume_sandbox");
+    await call("resume_sandbox", { sandboxId: id });
+    expect((await call("run_code", { sandboxId: id, code: "1 + 1" })).structuredContent).toMatchObject({ status: "ok", result: 2 });
+    expect((await call("delete_snapshot", { snapshotId })).isError).toBeFalsy();
   });
 
   it("returns a thrown error as an error result with its position and the output before it", async () => {

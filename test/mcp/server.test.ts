@@ -78,6 +78,121 @@ describe("/mcp", () => {
     expect(listed.sandboxes.map((s) => s.id)).not.toContain(sandboxId);
   });
 
+  it("snapshots a sandbox, and restore_sandbox brings back a file broken after it", async () => {
+    const a = await connect("a");
+    const { structuredContent: sandbox } = await call(a, "create_sandbox", { metadata: { door: "mcp-snapshots" } });
+    await call(a, "write_file", { sandboxId: sandbox.id, path: "src/app.ts", content: "export const answer = 42;\n" });
+    const taken = await call(a, "snapshot_sandbox", { sandboxId: sandbox.id, name: "before-break" });
+    expect(taken.isError).toBeFalsy();
+    expect(taken.structuredContent).toMatchObject({ snapshotId: expect.stringMatching(/^snap_/), name: "before-break", sourceSandboxId: sandbox.id, size: expect.any(Number) });
+    const { snapshotId } = taken.structuredContent;
+    expect(taken.content[0]).toMatchObject({ type: "text", text: expect.stringContaining(snapshotId) });
+
+    await call(a, "write_file", { sandboxId: sandbox.id, path: "src/app.ts", content: "syntax error (" });
+    await call(a, "write_file", { sandboxId: sandbox.id, path: "scratch.txt", content: "made after the snapshot" });
+    const restored = await call(a, "restore_sandbox", { sandboxId: sandbox.id, snapshotId });
+    expect(restored.isError).toBeFalsy();
+    expect(restored.structuredContent).toMatchObject({ id: sandbox.id, state: "running" });
+    expect((await call(a, "read_file", { sandboxId: sandbox.id, path: "src/app.ts" })).structuredContent).toMatchObject({ content: "export const answer = 42;\n" });
+    const files = (await call(a, "list_files", { sandboxId: sandbox.id })).structuredContent.files.map((f: { path: string }) => f.path);
+    expect(files).toEqual(["src/app.ts"]);
+    const ran = await call(a, "run_code", { sandboxId: sandbox.id, language: "ts", code: 'import { answer } from "./src/app.ts";\nanswer' });
+    expect(ran.structuredContent).toMatchObject({ status: "ok", result: 42 });
+
+    const ofSandbox = await call(a, "list_snapshots", { sandboxId: sandbox.id });
+    expect(ofSandbox.structuredContent).toEqual({ snapshots: [taken.structuredContent], nextCursor: null });
+    const all = await call(a, "list_snapshots", { limit: 100 });
+    expect(all.structuredContent.snapshots).toContainEqual(taken.structuredContent);
+  });
+
+  it("forks with create_sandbox fromSnapshot into independent copies, and delete_snapshot removes it", async () => {
+    const a = await connect("a");
+    const { structuredContent: source } = await call(a, "create_sandbox", { capabilities: [{ name: "files" }], metadata: { role: "source" } });
+    await call(a, "write_file", { sandboxId: source.id, path: "data.json", content: '{"n":1}' });
+    const { snapshotId } = (await call(a, "snapshot_sandbox", { sandboxId: source.id })).structuredContent;
+    const forks = [];
+    for (let i = 0; i < 2; i++) {
+      const fork = await call(a, "create_sandbox", { fromSnapshot: snapshotId, metadata: { copy: String(i) } });
+      expect(fork.isError).toBeFalsy();
+      expect(fork.structuredContent).toMatchObject({ capabilities: [{ name: "files" }], metadata: { role: "source", copy: String(i) } });
+      expect(fork.content[0]).toMatchObject({ text: expect.stringContaining(`from snapshot ${snapshotId}`) });
+      forks.push(fork.structuredContent.id as string);
+    }
+    await call(a, "write_file", { sandboxId: forks[0], path: "data.json", content: '{"n":2}' });
+    expect((await call(a, "read_file", { sandboxId: forks[1], path: "data.json" })).structuredContent.content).toBe('{"n":1}');
+    expect((await call(a, "read_file", { sandboxId: source.id, path: "data.json" })).structuredContent.content).toBe('{"n":1}');
+
+    // The operation's rule, not a copy of it: a fork takes its profile from the snapshot.
+    const refused = await call(a, "create_sandbox", { fromSnapshot: snapshotId, profile: "js" });
+    expect(refused.structuredContent).toMatchObject({ code: "validation_failed", errors: [{ path: "profile" }] });
+
+    expect((await call(a, "delete_snapshot", { snapshotId })).structuredContent).toEqual({ snapshotId, deleted: true });
+    const again = await call(a, "delete_snapshot", { snapshotId });
+    expect(again).toMatchObject({ isError: true, structuredContent: { code: "not_found" } });
+    expect((await call(a, "create_sandbox", { fromSnapshot: snapshotId })).structuredContent).toMatchObject({ code: "not_found" });
+  });
+
+  it("pauses a sandbox: run_code and run_command answer sandbox_paused saying to resume, and after resume_sandbox it runs", async () => {
+    const a = await connect("a");
+    const { structuredContent: sandbox } = await call(a, "create_sandbox", {});
+    await call(a, "write_file", { sandboxId: sandbox.id, path: "kept.txt", content: "still here" });
+    const paused = await call(a, "pause_sandbox", { sandboxId: sandbox.id });
+    expect(paused.isError).toBeFalsy();
+    expect(paused.structuredContent).toMatchObject({ id: sandbox.id, paused: true, pausedAt: expect.any(String), idleExpiresAt: null });
+
+    for (const [tool, args] of [
+      ["run_code", { sandboxId: sandbox.id, code: "1 + 1" }],
+      ["run_command", { sandboxId: sandbox.id, cmd: "true" }],
+      ["read_file", { sandboxId: sandbox.id, path: "kept.txt" }],
+    ] as const) {
+      const refused = await call(a, tool, args);
+      expect(refused.isError, tool).toBe(true);
+      expect(refused.structuredContent, tool).toMatchObject({
+        code: "sandbox_paused",
+        detail: expect.stringContaining("resume it first"),
+        nextStep: expect.stringContaining("resume_sandbox"),
+      });
+      expect(refused.content[0], tool).toMatchObject({ text: expect.stringMatching(/^sandbox_paused: .*resume_sandbox/) });
+    }
+    // The same code and status as the HTTP door.
+    const http = await api("POST", `/v1/sandboxes/${sandbox.id}/exec`, { json: { code: "1" } });
+    expect(http.status).toBe(409);
+    expect(await http.json()).toMatchObject({ code: "sandbox_paused" });
+
+    const resumed = await call(a, "resume_sandbox", { sandboxId: sandbox.id });
+    expect(resumed.isError).toBeFalsy();
+    expect(resumed.structuredContent.paused).toBeUndefined();
+    const ran = await call(a, "run_code", { sandboxId: sandbox.id, code: "1 + 1" });
+    expect(ran.structuredContent).toMatchObject({ status: "ok", result: 2 });
+    expect((await call(a, "read_file", { sandboxId: sandbox.id, path: "kept.txt" })).structuredContent.content).toBe("still here");
+  });
+
+  it("treats another tenant's snapshot id as not found in every snapshot tool", async () => {
+    const a = await connect("a");
+    const b = await connect("b");
+    const { structuredContent: mine } = await call(a, "create_sandbox", {});
+    await call(a, "write_file", { sandboxId: mine.id, path: "secret.txt", content: "tenant a only" });
+    const { snapshotId } = (await call(a, "snapshot_sandbox", { sandboxId: mine.id })).structuredContent;
+    const { structuredContent: theirs } = await call(b, "create_sandbox", {});
+
+    for (const [tool, args] of [
+      ["restore_sandbox", { sandboxId: theirs.id, snapshotId }],
+      ["create_sandbox", { fromSnapshot: snapshotId }],
+      ["delete_snapshot", { snapshotId }],
+      ["snapshot_sandbox", { sandboxId: mine.id }],
+      ["pause_sandbox", { sandboxId: mine.id }],
+      ["resume_sandbox", { sandboxId: mine.id }],
+    ] as const) {
+      const result = await call(b, tool, args);
+      expect(result.isError, tool).toBe(true);
+      expect(result.structuredContent, tool).toMatchObject({ code: "not_found" });
+    }
+    expect((await call(b, "list_snapshots", { limit: 100 })).structuredContent.snapshots.map((s: { snapshotId: string }) => s.snapshotId)).not.toContain(snapshotId);
+    expect((await call(b, "list_snapshots", { sandboxId: mine.id })).structuredContent.snapshots).toEqual([]);
+    expect((await call(b, "list_files", { sandboxId: theirs.id })).structuredContent.files).toEqual([]);
+    expect((await call(a, "list_snapshots", { sandboxId: mine.id })).structuredContent.snapshots).toHaveLength(1);
+  });
+
   it("answers a request without a key with problem+json 401 before any MCP handling", async () => {
     const res = await exports.default.fetch(
       new Request("http://sandboxer.test/mcp", {

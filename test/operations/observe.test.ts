@@ -18,6 +18,35 @@ describe("operations for watchers and bulk actions", () => {
     expect((await ops().search({ idPrefix: later.id.slice(0, 18) })).sandboxes.map((s) => s.id)).toEqual([later.id]);
   });
 
+  it("searches paused sandboxes apart: paused ones are still in state running", async () => {
+    const metadata = { group: `paused-${Date.now()}` };
+    const paused = await createSandbox({ metadata });
+    const running = await createSandbox({ metadata });
+    await ops().pause(paused.id);
+    const ids = async (input: Parameters<ReturnType<typeof ops>["search"]>[0]) => (await ops().search({ metadata, ...input })).sandboxes.map((s) => s.id).sort();
+    expect(await ids({ paused: true })).toEqual([paused.id]);
+    expect(await ids({ paused: false })).toEqual([running.id]);
+    expect(await ids({ state: "running" })).toEqual([paused.id, running.id].sort());
+    await ops().resume(paused.id);
+    expect(await ids({ paused: true })).toEqual([]);
+  });
+
+  it("lists the snapshots of one sandbox, newest first, without touching its clocks, and none of another tenant's", async () => {
+    const { id } = await createSandbox();
+    const { id: sibling } = await createSandbox();
+    const first = await ops().createSnapshot(id, { name: "first" });
+    await sleep(5);
+    const second = await ops().createSnapshot(id, { name: "second" });
+    await ops().createSnapshot(sibling, { name: "other" });
+    const before = await ops().get(id);
+    expect(await ops().sandboxSnapshots(id)).toEqual([second, first]);
+    expect(await ops().get(id)).toMatchObject({ lastActiveAt: before.lastActiveAt, etag: before.etag });
+    expect(await operations(env, TENANT_NAMES.b).sandboxSnapshots(id)).toEqual([]);
+    await ops().destroy(id);
+    expect((await ops().sandboxSnapshots(id)).map((s) => s.name)).toEqual(["second", "first"]);
+    await expect(ops().sandboxSnapshots("not-an-id")).rejects.toMatchObject({ code: "not_found" });
+  });
+
   it("refuses a malformed search with validation_failed naming the field", async () => {
     await expect(ops().search({ idPrefix: "sbx_%" })).rejects.toMatchObject({ code: "validation_failed" });
     await expect(ops().search({ expiringWithinSeconds: -1 })).rejects.toMatchObject({ code: "validation_failed" });
