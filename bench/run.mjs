@@ -259,6 +259,7 @@ if (only) {
   for (const [workload, systems] of Object.entries(results.workloads)) for (const [system, r] of Object.entries(systems)) log(`${workload} / ${system}: p50 ${r.p50} p95 ${r.p95} (n ${r.n})`);
   process.exit(0);
 }
+results.durationSeconds = Math.round(process.uptime());
 evaluateTargets();
 writeFileSync(join(root, "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
 writeFileSync(join(root, "bench/RESULTS.md"), report());
@@ -322,6 +323,7 @@ function report() {
   lines.push("# sand-boxer benchmark results", "");
   lines.push(`Date: ${results.date}${quick ? " (quick mode)" : ""}  `);
   lines.push(`Machine: ${results.machine}  `);
+  if (results.durationSeconds) lines.push(`Duration of the whole run: ${Math.floor(results.durationSeconds / 60)} min ${results.durationSeconds % 60} s  `);
   lines.push(`Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`, "");
   lines.push(
     `All numbers are milliseconds per run unless stated, from one \`npm run bench${quick ? " -- --quick" : ""}\` on the machine above; ratios are to codemode's \`execute()\` in the same workload and run (the linux table: to its first row). HTTP figures are timed from Node with \`performance.now()\`; in-runtime figures are means of batches of ${BATCH} runs timed inside workerd (whose clock ticks in whole milliseconds), so every figure has 0.1 ms resolution or better; n counts samples.`,
