@@ -64,10 +64,18 @@ export function checkSnapshotProfile(info: Snapshot, s: StoredSandbox): void {
  */
 export async function applySnapshot(parts: SnapshotParts, archive: Uint8Array, now: number): Promise<void> {
   const { content, bodies } = decodeSnapshot(archive);
-  for (const entry of await parts.files.list("")) await parts.files.delete(entry.path);
-  for (const [i, file] of content.files.entries()) {
-    // A copy, not a view: SQLite and RPC both take the whole underlying buffer otherwise.
-    await parts.files.write(file.path, bodies[i]!.slice().buffer, now);
+  if (parts.files.replaceAll) {
+    // The bodies go in as views into the archive: no per-file copy, no per-file round trip.
+    await parts.files.replaceAll(
+      content.files.map((file, i) => ({ path: file.path, data: bodies[i]! })),
+      now,
+    );
+  } else {
+    for (const entry of await parts.files.list("")) await parts.files.delete(entry.path);
+    for (const [i, file] of content.files.entries()) {
+      // A copy, not a view: RPC takes the whole underlying buffer otherwise.
+      await parts.files.write(file.path, bodies[i]!.slice().buffer, now);
+    }
   }
   parts.state.replace(content.state);
   parts.contexts.importAll(content.contexts);

@@ -1,6 +1,6 @@
 import { ErrorCode, SandboxerError } from "../../src/errors";
 import type { FileEntry } from "../../src/schemas/files";
-import type { ProviderFiles } from "../../src/providers/contract";
+import type { ProviderFiles, WorkspaceFile } from "../../src/providers/contract";
 
 /**
  * Durable Object SQLite caps a single value at 2 MB, so file bodies are stored in
@@ -31,41 +31,75 @@ export class Workspace {
 
   write(path: string, data: ArrayBuffer, now: number): FileEntry {
     const { storageBytes, fileBytes, maxFiles } = this.limits();
-    if (data.byteLength > fileBytes) {
-      throw new SandboxerError(
-        ErrorCode.payloadTooLarge,
-        `The file is ${data.byteLength} bytes; this sandbox's profile allows at most ${fileBytes} bytes per file.`,
-        { limit: "file_bytes", max: fileBytes },
-      );
-    }
+    checkFileBytes(data.byteLength, fileBytes);
     const existing = this.sql.exec<{ size: number }>("SELECT size FROM files WHERE path = ?", path).toArray()[0];
     const { used, count } = this.usage();
-    if (!existing && count >= maxFiles) {
-      throw new SandboxerError(ErrorCode.limitExceeded, `The workspace already holds ${count} files, the most this profile allows.`, {
-        limit: "max_files",
-        max: maxFiles,
-      });
+    if (!existing) checkFileCount(count + 1, maxFiles, `The workspace already holds ${count} files, the most this profile allows.`);
+    checkStorageBytes(used - (existing?.size ?? 0) + data.byteLength, storageBytes, used, "Writing this file");
+    this.sql.exec("DELETE FROM file_chunks WHERE path = ?", path);
+    this.insert(path, new Uint8Array(data), now);
+    return { path, size: data.byteLength, updatedAt: new Date(now).toISOString() };
+  }
+
+  /**
+   * Replaces every file with `files` (restore, fork, resume): the limits are checked for the
+   * whole set first, so a refused set leaves the workspace as it was; then the rows are written
+   * in one synchronous stretch (one implicit transaction). Files whose bytes lie next to each
+   * other in one buffer (a snapshot archive) go in together: one statement binds their bytes
+   * once and SQLite cuts each file's row out of them, instead of one statement per file.
+   */
+  replaceAll(files: WorkspaceFile[], now: number): void {
+    const { storageBytes, fileBytes, maxFiles } = this.limits();
+    let total = 0;
+    for (const file of files) {
+      checkFileBytes(file.data.byteLength, fileBytes);
+      total += file.data.byteLength;
     }
-    const after = used - (existing?.size ?? 0) + data.byteLength;
-    if (after > storageBytes) {
-      throw new SandboxerError(
-        ErrorCode.limitExceeded,
-        `Writing this file would bring the workspace to ${after} bytes; the quota is ${storageBytes} bytes.`,
-        { limit: "storage_bytes", max: storageBytes, used },
+    checkFileCount(files.length, maxFiles, `These are ${files.length} files; this profile allows at most ${maxFiles} in a workspace.`);
+    checkStorageBytes(total, storageBytes, this.usage().used, `These ${files.length} files`);
+    this.clear();
+    this.sql.exec(
+      "INSERT INTO files (path, size, updated_at) SELECT value ->> 0, value ->> 1, ? FROM json_each(?)",
+      now,
+      JSON.stringify(files.map((f) => [f.path, f.data.byteLength])),
+    );
+    for (const run of contiguousRuns(files)) {
+      if (run.length === 1) {
+        this.insertChunks(run[0]!.path, run[0]!.data);
+        continue;
+      }
+      const first = run[0]!.data;
+      const last = run[run.length - 1]!.data;
+      const bytes = new Uint8Array(first.buffer, first.byteOffset, last.byteOffset + last.byteLength - first.byteOffset);
+      // [path, offset into bytes, length]; a file of its own chunk (idx 0), an empty one an empty blob.
+      const rows = run.map((f) => [f.path, f.data.byteOffset - first.byteOffset, f.data.byteLength]);
+      this.sql.exec(
+        `INSERT INTO file_chunks (path, idx, data)
+         SELECT value ->> 0, 0, CASE WHEN value ->> 2 = 0 THEN x'' ELSE substr(?, (value ->> 1) + 1, value ->> 2) END FROM json_each(?)`,
+        bytes,
+        JSON.stringify(rows),
       );
     }
-    this.sql.exec("DELETE FROM file_chunks WHERE path = ?", path);
-    for (let offset = 0, idx = 0; offset < data.byteLength || idx === 0; offset += CHUNK_BYTES, idx++) {
-      this.sql.exec("INSERT INTO file_chunks (path, idx, data) VALUES (?, ?, ?)", path, idx, data.slice(offset, offset + CHUNK_BYTES));
-    }
+  }
+
+  /** Writes a file's rows; its old chunks must be gone already. */
+  private insert(path: string, data: Uint8Array, now: number): void {
+    this.insertChunks(path, data);
     this.sql.exec(
       "INSERT INTO files (path, size, updated_at) VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, updated_at = excluded.updated_at",
       path,
       data.byteLength,
       now,
     );
-    return { path, size: data.byteLength, updatedAt: new Date(now).toISOString() };
   }
+
+  private insertChunks(path: string, data: Uint8Array): void {
+    for (let offset = 0, idx = 0; offset < data.byteLength || idx === 0; offset += CHUNK_BYTES, idx++) {
+      // A view, not a copy: SQLite binds exactly the view's bytes.
+      this.sql.exec("INSERT INTO file_chunks (path, idx, data) VALUES (?, ?, ?)", path, idx, data.subarray(offset, offset + CHUNK_BYTES));
+    }
+  }
+
 
   /** The file's bytes, or undefined when there is no such file. */
   read(path: string): { entry: FileEntry; data: Uint8Array } | undefined {
@@ -117,6 +151,7 @@ export class Workspace {
       write: async (path, data, now) => this.write(path, data, now),
       delete: async (path) => this.delete(path),
       list: async (prefix) => this.list(prefix),
+      replaceAll: async (files, now) => this.replaceAll(files, now),
     };
   }
 
@@ -124,4 +159,60 @@ export class Workspace {
     this.sql.exec("DELETE FROM files");
     this.sql.exec("DELETE FROM file_chunks");
   }
+}
+
+function checkFileBytes(bytes: number, fileBytes: number): void {
+  if (bytes > fileBytes) {
+    throw new SandboxerError(ErrorCode.payloadTooLarge, `The file is ${bytes} bytes; this sandbox's profile allows at most ${fileBytes} bytes per file.`, {
+      limit: "file_bytes",
+      max: fileBytes,
+    });
+  }
+}
+
+/** `detail` says what would pass the limit (one more file, or a whole set). */
+function checkFileCount(count: number, maxFiles: number, detail: string): void {
+  if (count > maxFiles) throw new SandboxerError(ErrorCode.limitExceeded, detail, { limit: "max_files", max: maxFiles });
+}
+
+function checkStorageBytes(after: number, storageBytes: number, used: number, what: string): void {
+  if (after > storageBytes) {
+    throw new SandboxerError(ErrorCode.limitExceeded, `${what} would bring the workspace to ${after} bytes; the quota is ${storageBytes} bytes.`, {
+      limit: "storage_bytes",
+      max: storageBytes,
+      used,
+    });
+  }
+}
+
+/**
+ * `files` cut into runs that replaceAll writes with one statement each: files of at most
+ * CHUNK_BYTES (one chunk row) whose bytes follow each other in one buffer, up to CHUNK_BYTES
+ * of bytes per run (one bound value stays under SQLite's value limit). A larger file is a run of its own.
+ */
+function contiguousRuns(files: WorkspaceFile[]): WorkspaceFile[][] {
+  const runs: WorkspaceFile[][] = [];
+  let run: WorkspaceFile[] = [];
+  let runStart = 0;
+  for (const file of files) {
+    const previous = run[run.length - 1]?.data;
+    const fits =
+      previous !== undefined &&
+      file.data.byteLength <= CHUNK_BYTES &&
+      file.data.buffer === previous.buffer &&
+      file.data.byteOffset === previous.byteOffset + previous.byteLength &&
+      file.data.byteOffset + file.data.byteLength - runStart <= CHUNK_BYTES;
+    if (!fits) {
+      if (run.length > 0) runs.push(run);
+      run = [];
+      runStart = file.data.byteOffset;
+    }
+    run.push(file);
+    if (file.data.byteLength > CHUNK_BYTES) {
+      runs.push(run);
+      run = [];
+    }
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }
