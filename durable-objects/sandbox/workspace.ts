@@ -8,6 +8,9 @@ import type { ProviderFiles, WorkspaceFile } from "../../src/providers/contract"
  */
 const CHUNK_BYTES = 1024 * 1024;
 
+const FILES_COLUMNS = "path TEXT PRIMARY KEY, size INTEGER NOT NULL, updated_at INTEGER NOT NULL";
+const CHUNKS_COLUMNS = "path TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (path, idx)";
+
 export interface WorkspaceLimits {
   storageBytes: number;
   fileBytes: number;
@@ -21,12 +24,21 @@ export class Workspace {
     private readonly limits: () => WorkspaceLimits,
   ) {}
 
+  /** The replacement under way, if any (see replaceAll). */
+  private replacing: Promise<void> = Promise.resolve();
+
   /** Creates the tables; called once, when the sandbox is created. */
   init(): void {
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS files (
-      path TEXT PRIMARY KEY, size INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS file_chunks (
-      path TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (path, idx))`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS files (${FILES_COLUMNS})`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS file_chunks (${CHUNKS_COLUMNS})`);
+  }
+
+  /** Empty staging tables for replaceAll (any left by a replacement cut short are dropped). */
+  private createStagingTables(): void {
+    this.sql.exec("DROP TABLE IF EXISTS files_next");
+    this.sql.exec("DROP TABLE IF EXISTS file_chunks_next");
+    this.sql.exec(`CREATE TABLE files_next (${FILES_COLUMNS})`);
+    this.sql.exec(`CREATE TABLE file_chunks_next (${CHUNKS_COLUMNS})`);
   }
 
   write(path: string, data: ArrayBuffer, now: number): FileEntry {
@@ -42,13 +54,15 @@ export class Workspace {
   }
 
   /**
-   * Replaces every file with `files` (restore, fork, resume): the limits are checked for the
-   * whole set first, so a refused set leaves the workspace as it was; then the rows are written
-   * in one synchronous stretch (one implicit transaction). Files whose bytes lie next to each
-   * other in one buffer (a snapshot archive) go in together: one statement binds their bytes
-   * once and SQLite cuts each file's row out of them, instead of one statement per file.
+   * Replaces every file with `files` (restore, fork, resume), all or nothing. The limits are
+   * checked for the whole set first. The new files are written into staging tables a run at a
+   * time, yielding to the event loop after each run: locally every sandbox shares one event
+   * loop with the runtime's health probe, and ten forks writing 10 MiB each in one stretch
+   * apiece held it long enough for the supervisor to restart the runtime. The staging tables
+   * then take the place of the live ones in one synchronous step, so a reader never sees half
+   * a restore, and a runtime that dies midway leaves the workspace as it was.
    */
-  replaceAll(files: WorkspaceFile[], now: number): void {
+  async replaceAll(files: WorkspaceFile[], now: number): Promise<void> {
     const { storageBytes, fileBytes, maxFiles } = this.limits();
     let total = 0;
     for (const file of files) {
@@ -57,29 +71,52 @@ export class Workspace {
     }
     checkFileCount(files.length, maxFiles, `These are ${files.length} files; this profile allows at most ${maxFiles} in a workspace.`);
     checkStorageBytes(total, storageBytes, this.usage().used, `These ${files.length} files`);
-    this.clear();
-    this.sql.exec(
-      "INSERT INTO files (path, size, updated_at) SELECT value ->> 0, value ->> 1, ? FROM json_each(?)",
-      now,
-      JSON.stringify(files.map((f) => [f.path, f.data.byteLength])),
-    );
-    for (const run of contiguousRuns(files)) {
-      if (run.length === 1) {
-        this.insertChunks(run[0]!.path, run[0]!.data);
-        continue;
-      }
-      const first = run[0]!.data;
-      const last = run[run.length - 1]!.data;
-      const bytes = new Uint8Array(first.buffer, first.byteOffset, last.byteOffset + last.byteLength - first.byteOffset);
-      // [path, offset into bytes, length]; a file of its own chunk (idx 0), an empty one an empty blob.
-      const rows = run.map((f) => [f.path, f.data.byteOffset - first.byteOffset, f.data.byteLength]);
+    // One replacement at a time: they share the staging tables.
+    const previous = this.replacing;
+    let done!: () => void;
+    this.replacing = new Promise((resolve) => (done = resolve));
+    await previous;
+    try {
+      this.createStagingTables();
       this.sql.exec(
-        `INSERT INTO file_chunks (path, idx, data)
-         SELECT value ->> 0, 0, CASE WHEN value ->> 2 = 0 THEN x'' ELSE substr(?, (value ->> 1) + 1, value ->> 2) END FROM json_each(?)`,
-        bytes,
-        JSON.stringify(rows),
+        "INSERT INTO files_next (path, size, updated_at) SELECT value ->> 0, value ->> 1, ? FROM json_each(?)",
+        now,
+        JSON.stringify(files.map((f) => [f.path, f.data.byteLength])),
       );
+      for (const run of contiguousRuns(files)) {
+        this.insertRun("file_chunks_next", run);
+        await scheduler.wait(0);
+      }
+      this.sql.exec("DROP TABLE files");
+      this.sql.exec("DROP TABLE file_chunks");
+      this.sql.exec("ALTER TABLE files_next RENAME TO files");
+      this.sql.exec("ALTER TABLE file_chunks_next RENAME TO file_chunks");
+    } finally {
+      done();
     }
+  }
+
+  /**
+   * Writes one run of `contiguousRuns` into `table`. Files whose bytes lie next to each other
+   * in one buffer (a snapshot archive) go in with one statement that binds their bytes once and
+   * lets SQLite cut each file's row out of them, instead of one statement per file.
+   */
+  private insertRun(table: "file_chunks_next", run: WorkspaceFile[]): void {
+    if (run.length === 1) {
+      this.insertChunks(run[0]!.path, run[0]!.data, table);
+      return;
+    }
+    const first = run[0]!.data;
+    const last = run[run.length - 1]!.data;
+    const bytes = new Uint8Array(first.buffer, first.byteOffset, last.byteOffset + last.byteLength - first.byteOffset);
+    // [path, offset into bytes, length]: each file is one chunk (idx 0), an empty one an empty blob.
+    const rows = run.map((f) => [f.path, f.data.byteOffset - first.byteOffset, f.data.byteLength]);
+    this.sql.exec(
+      `INSERT INTO ${table} (path, idx, data)
+       SELECT value ->> 0, 0, CASE WHEN value ->> 2 = 0 THEN x'' ELSE substr(?, (value ->> 1) + 1, value ->> 2) END FROM json_each(?)`,
+      bytes,
+      JSON.stringify(rows),
+    );
   }
 
   /** Writes a file's rows; its old chunks must be gone already. */
@@ -93,10 +130,10 @@ export class Workspace {
     );
   }
 
-  private insertChunks(path: string, data: Uint8Array): void {
+  private insertChunks(path: string, data: Uint8Array, table: "file_chunks" | "file_chunks_next" = "file_chunks"): void {
     for (let offset = 0, idx = 0; offset < data.byteLength || idx === 0; offset += CHUNK_BYTES, idx++) {
       // A view, not a copy: SQLite binds exactly the view's bytes.
-      this.sql.exec("INSERT INTO file_chunks (path, idx, data) VALUES (?, ?, ?)", path, idx, data.subarray(offset, offset + CHUNK_BYTES));
+      this.sql.exec(`INSERT INTO ${table} (path, idx, data) VALUES (?, ?, ?)`, path, idx, data.subarray(offset, offset + CHUNK_BYTES));
     }
   }
 
@@ -151,7 +188,7 @@ export class Workspace {
       write: async (path, data, now) => this.write(path, data, now),
       delete: async (path) => this.delete(path),
       list: async (prefix) => this.list(prefix),
-      replaceAll: async (files, now) => this.replaceAll(files, now),
+      replaceAll: (files, now) => this.replaceAll(files, now),
     };
   }
 
