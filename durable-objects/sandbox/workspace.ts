@@ -151,6 +151,28 @@ export class Workspace {
     return { entry: { path, size: row.size, updatedAt: new Date(row.updated_at).toISOString() }, data };
   }
 
+  /**
+   * Every file with its bytes, in path order, read with one query (a snapshot). The bodies are
+   * views into one buffer. Synchronous on purpose: one consistent view of the workspace.
+   */
+  readAll(): WorkspaceFile[] {
+    const entries = this.sql.exec<{ path: string; size: number }>("SELECT path, size FROM files ORDER BY path").toArray();
+    const bytes = new Uint8Array(entries.reduce((n, e) => n + e.size, 0));
+    const offsets = new Map<string, number>();
+    const files: WorkspaceFile[] = [];
+    let offset = 0;
+    for (const entry of entries) {
+      offsets.set(entry.path, offset);
+      files.push({ path: entry.path, data: bytes.subarray(offset, offset + entry.size) });
+      offset += entry.size;
+    }
+    for (const chunk of this.sql.exec<{ path: string; idx: number; data: ArrayBuffer }>("SELECT path, idx, data FROM file_chunks")) {
+      const start = offsets.get(chunk.path);
+      if (start !== undefined) bytes.set(new Uint8Array(chunk.data), start + chunk.idx * CHUNK_BYTES);
+    }
+    return files;
+  }
+
   /** Deletes the file; false when there was none. */
   delete(path: string): boolean {
     const deleted = this.sql.exec("DELETE FROM files WHERE path = ?", path).rowsWritten > 0;
@@ -189,6 +211,7 @@ export class Workspace {
       delete: async (path) => this.delete(path),
       list: async (prefix) => this.list(prefix),
       replaceAll: (files, now) => this.replaceAll(files, now),
+      readAll: async () => this.readAll(),
     };
   }
 

@@ -73,6 +73,8 @@ export interface ProviderFiles {
    * callers delete and write file by file. Bodies may be views into a larger buffer.
    */
   replaceAll?(files: WorkspaceFile[], now: number): Promise<void>;
+  /** Every file with its bytes, in path order, at one instant (a snapshot). Optional: without it, callers list and read file by file. */
+  readAll?(): Promise<WorkspaceFile[]>;
 }
 
 /** A file's path and bytes, for `ProviderFiles.replaceAll`. */
