@@ -48,6 +48,12 @@ const encoder = new TextEncoder();
  */
 export class ContextStore {
   private ready = false;
+  /**
+   * The saved text of the context used last, as `text` assembles it: a cell's megabyte is then
+   * not read back from SQLite and joined again for the next cell. One context only, so a sandbox
+   * with many large contexts holds at most one text in memory. Kept in step by every write.
+   */
+  private cached: { id: string; text: string } | undefined;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -89,7 +95,7 @@ export class ContextStore {
     this.init();
     const row = this.row(id);
     if (!row) throw missing(id);
-    return { shape: JSON.parse(row.shape) as ContextShape, state: this.text(id) };
+    return { shape: JSON.parse(row.shape) as ContextShape, state: this.cachedText(id) };
   }
 
   /**
@@ -112,6 +118,8 @@ export class ContextStore {
     });
     const bytes = sizes.reduce((n, size) => n + size.bytes, 0) + encoder.encode(shape).length;
     if (bytes > MAX_CONTEXT_BYTES) throw tooLarge(bytes, false);
+    const before = this.cached?.id === id ? this.cached.text : undefined;
+    this.cached = undefined;
     this.sql.exec("UPDATE contexts SET updated_at = ?, cells = cells + 1, bytes = ?, shape = ? WHERE id = ?", now, bytes, shape, id);
     const kept = new Set(records.filter(([, text]) => text === undefined).map(([name]) => name));
     for (const name of stored.keys()) if (!kept.has(name)) this.deleteBinding(id, name);
@@ -119,11 +127,21 @@ export class ContextStore {
       if (text === undefined) this.sql.exec("UPDATE context_bindings SET pos = ? WHERE id = ? AND name = ?", pos, id, name);
       else this.insertBinding(id, name, pos, text, sizes[pos]!.bytes);
     }
+    if (before === undefined) return;
+    const previous = new Map(readRecords(before));
+    const parts = [RECORDS_MARKER];
+    for (const [name, text] of records) {
+      const value = text ?? previous.get(name);
+      if (value === undefined) return;
+      parts.push(`${name.length},${value.length}:`, name, value);
+    }
+    this.cached = { id, text: records.length > 0 ? parts.join("") : "{}" };
   }
 
   delete(id: string): void {
     this.init();
     if (!this.row(id)) throw missing(id);
+    if (this.cached?.id === id) this.cached = undefined;
     this.sql.exec("DELETE FROM contexts WHERE id = ?", id);
     this.sql.exec("DELETE FROM context_bindings WHERE id = ?", id);
     this.sql.exec("DELETE FROM context_values WHERE id = ?", id);
@@ -155,11 +173,17 @@ export class ContextStore {
 
   /** Every context, gone (the sandbox stopped). */
   clear(): void {
+    this.cached = undefined;
     this.sql.exec("DROP TABLE IF EXISTS contexts");
     this.sql.exec("DROP TABLE IF EXISTS context_bindings");
     this.sql.exec("DROP TABLE IF EXISTS context_values");
     this.sql.exec("DROP TABLE IF EXISTS context_chunks");
     this.ready = false;
+  }
+
+  private cachedText(id: string): string {
+    if (this.cached?.id !== id) this.cached = { id, text: this.text(id) };
+    return this.cached.text;
   }
 
   /** The saved text of a context: its bindings' records, in order ("{}", the empty object, when it has none). */
