@@ -84,7 +84,7 @@ export class Workspace {
         JSON.stringify(files.map((f) => [f.path, f.data.byteLength])),
       );
       for (const run of contiguousRuns(files)) {
-        this.insertRun("file_chunks_next", run);
+        this.insertStagedRun(run);
         await scheduler.wait(0);
       }
       this.sql.exec("DROP TABLE files");
@@ -97,13 +97,13 @@ export class Workspace {
   }
 
   /**
-   * Writes one run of `contiguousRuns` into `table`. Files whose bytes lie next to each other
+   * Writes one run of `contiguousRuns` into the staging chunks table. Files whose bytes lie next to each other
    * in one buffer (a snapshot archive) go in with one statement that binds their bytes once and
    * lets SQLite cut each file's row out of them, instead of one statement per file.
    */
-  private insertRun(table: "file_chunks_next", run: WorkspaceFile[]): void {
+  private insertStagedRun(run: WorkspaceFile[]): void {
     if (run.length === 1) {
-      this.insertChunks(run[0]!.path, run[0]!.data, table);
+      this.insertChunks(run[0]!.path, run[0]!.data, "file_chunks_next");
       return;
     }
     const first = run[0]!.data;
@@ -112,7 +112,7 @@ export class Workspace {
     // [path, offset into bytes, length]: each file is one chunk (idx 0), an empty one an empty blob.
     const rows = run.map((f) => [f.path, f.data.byteOffset - first.byteOffset, f.data.byteLength]);
     this.sql.exec(
-      `INSERT INTO ${table} (path, idx, data)
+      `INSERT INTO file_chunks_next (path, idx, data)
        SELECT value ->> 0, 0, CASE WHEN value ->> 2 = 0 THEN x'' ELSE substr(?, (value ->> 1) + 1, value ->> 2) END FROM json_each(?)`,
       bytes,
       JSON.stringify(rows),
@@ -218,6 +218,9 @@ export class Workspace {
   clear(): void {
     this.sql.exec("DELETE FROM files");
     this.sql.exec("DELETE FROM file_chunks");
+    // Left by a replacement cut short (see replaceAll).
+    this.sql.exec("DROP TABLE IF EXISTS files_next");
+    this.sql.exec("DROP TABLE IF EXISTS file_chunks_next");
   }
 }
 
