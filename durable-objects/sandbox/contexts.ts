@@ -118,7 +118,8 @@ export class ContextStore {
     });
     const bytes = sizes.reduce((n, size) => n + size.bytes, 0) + encoder.encode(shape).length;
     if (bytes > MAX_CONTEXT_BYTES) throw tooLarge(bytes, false);
-    const before = this.cached?.id === id ? this.cached.text : undefined;
+    // The next text, if the one this cell started from is in memory (worked out before any write).
+    const next = this.cached?.id === id ? resolveSavedText(this.cached.text, records) : undefined;
     this.cached = undefined;
     this.sql.exec("UPDATE contexts SET updated_at = ?, cells = cells + 1, bytes = ?, shape = ? WHERE id = ?", now, bytes, shape, id);
     const kept = new Set(records.filter(([, text]) => text === undefined).map(([name]) => name));
@@ -127,15 +128,7 @@ export class ContextStore {
       if (text === undefined) this.sql.exec("UPDATE context_bindings SET pos = ? WHERE id = ? AND name = ?", pos, id, name);
       else this.insertBinding(id, name, pos, text, sizes[pos]!.bytes);
     }
-    if (before === undefined) return;
-    const previous = new Map(readRecords(before));
-    const parts = [RECORDS_MARKER];
-    for (const [name, text] of records) {
-      const value = text ?? previous.get(name);
-      if (value === undefined) return;
-      parts.push(`${name.length},${value.length}:`, name, value);
-    }
-    this.cached = { id, text: records.length > 0 ? parts.join("") : "{}" };
+    if (next !== undefined) this.cached = { id, text: next };
   }
 
   delete(id: string): void {
@@ -283,6 +276,24 @@ export function readRecords(state: string): BindingRecord[] {
     if (at > state.length || name.length !== nameLength) throw unreadable();
   }
   return records;
+}
+
+/**
+ * The whole saved text after a cell: its records, with each one marked unchanged taken from
+ * `before` (the text the cell started from), as the host stores it. Throws when a record
+ * marked unchanged is not in `before`.
+ */
+export function resolveSavedText(before: string, after: string | BindingRecord[]): string {
+  const records = typeof after === "string" ? readRecords(after) : after;
+  if (records.length === 0) return "{}";
+  const previous = new Map(readRecords(before));
+  const parts = [RECORDS_MARKER];
+  for (const [name, text] of records) {
+    const value = text ?? previous.get(name);
+    if (value === undefined) throw unreadable();
+    parts.push(`${name.length},${value.length}:`, name, value);
+  }
+  return parts.join("");
 }
 
 function unreadable(): SandboxerError {

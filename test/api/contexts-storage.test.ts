@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { readRecords, type ContextStore } from "../../durable-objects/sandbox/contexts";
+import { readRecords, resolveSavedText, type ContextStore } from "../../durable-objects/sandbox/contexts";
 import { api, createSandbox, sandboxObject } from "../helpers";
 
 // How a context's saved bindings are stored (durable-objects/sandbox/contexts.ts): a row per
@@ -94,5 +94,11 @@ describe("context storage", () => {
     ]);
     expect(readRecords("not json")).toEqual([]);
     expect(() => readRecords("\u00019,9:short")).toThrow(/cannot read/);
+  });
+
+  it("a cell's records resolve against the text it started from: unchanged ones are taken from it", () => {
+    expect(resolveSavedText("\u00013,3:big\"x\"1,1:n0", "\u00011,1:n13,=:big")).toBe('\u00011,1:n13,3:big"x"');
+    expect(resolveSavedText("{}", "\u0001")).toBe("{}");
+    expect(() => resolveSavedText("{}", "\u00011,=:n")).toThrow(/cannot read/);
   });
 });
