@@ -77,7 +77,7 @@ export interface ProviderFiles {
   readAll?(): Promise<WorkspaceFile[]>;
 }
 
-/** A file's path and bytes, for `ProviderFiles.replaceAll`. */
+/** A file's path and bytes, for `ProviderFiles.replaceAll` and `readAll`. */
 export interface WorkspaceFile {
   path: string;
   data: Uint8Array;
