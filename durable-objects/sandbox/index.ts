@@ -31,7 +31,7 @@ import { CAPABILITIES, type CapabilityCall, type CapabilityProps } from "../../s
 import type { NetworkRule } from "../../src/schemas/profile";
 import type { SecretBinding } from "../../src/schemas/sandbox";
 import type { Snapshot } from "../../src/schemas/snapshots";
-import { newSnapshotId, pausedSandboxKey, SNAPSHOT_RETENTION_MS, SnapshotStore } from "../../src/snapshots/store";
+import { archiveBody, newSnapshotId, pausedSandboxKey, SNAPSHOT_RETENTION_MS, SnapshotStore } from "../../src/snapshots/store";
 import { quotasFor } from "../../src/quotas";
 import { applySnapshot, captureSnapshot, checkSnapshotProfile, snapshotFileBytes, type SnapshotParts } from "./snapshots";
 
@@ -357,7 +357,7 @@ export class SandboxDO extends DurableObject<Env> {
       this.save(paused);
       try {
         const archive = await captureSnapshot(this.snapshotParts(s), s);
-        await this.env.SNAPSHOTS.put(pausedSandboxKey(s.tenant, s.id), archive);
+        await this.env.SNAPSHOTS.put(pausedSandboxKey(s.tenant, s.id), archiveBody(archive));
         this.audit.append([{ ts: new Date(now).toISOString(), kind: "lifecycle", action: "pause", decision: "allowed", bytes: archive.byteLength }]);
       } catch (error) {
         // Nothing was released yet: the sandbox goes on running as it was.

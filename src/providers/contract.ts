@@ -68,6 +68,19 @@ export interface ProviderFiles {
   /** False when there was no such file. */
   delete(path: string): Promise<boolean>;
   list(prefix: string): Promise<FileEntry[]>;
+  /**
+   * Replaces every file with `files` in one step (restore, fork, resume). Optional: without it,
+   * callers delete and write file by file. Bodies may be views into a larger buffer.
+   */
+  replaceAll?(files: WorkspaceFile[], now: number): Promise<void>;
+  /** Every file with its bytes, in path order, at one instant (a snapshot). Optional: without it, callers list and read file by file. */
+  readAll?(): Promise<WorkspaceFile[]>;
+}
+
+/** A file's path and bytes, for `ProviderFiles.replaceAll` and `readAll`. */
+export interface WorkspaceFile {
+  path: string;
+  data: Uint8Array;
 }
 
 export interface SandboxProvider {

@@ -1,15 +1,19 @@
 import { describe, expect, it } from "vitest";
+import { resolveSavedText } from "../../../durable-objects/sandbox/contexts";
 import { EMPTY_CONTEXT_SHAPE } from "../../../src/providers/isolate/context";
 import type { IsolateCellContext } from "../../../src/providers/isolate/run";
 import { run } from "./helpers";
 
-/** A notebook in the engine alone: each cell runs in a fresh isolate and threads what it saved to the next. */
+/**
+ * A notebook in the engine alone: each cell runs in a fresh isolate and threads what it saved
+ * to the next (bindings it left unchanged are taken from what it started from, as the host does).
+ */
 function notebook(language: "js" | "ts" = "js", files: Record<string, string> = {}) {
   let context: IsolateCellContext = { shape: EMPTY_CONTEXT_SHAPE, state: "{}", maxChars: 1 << 22 };
   return async (code: string) => {
     const result = await run(code, { language, context, files, limits: { cpuMs: 500 } });
     if (result.status === "ok" && result.contextOutcome && result.contextOutcome.tooLargeChars === undefined) {
-      context = { ...context, shape: result.contextOutcome.shape, state: result.contextOutcome.state };
+      context = { ...context, shape: result.contextOutcome.shape, state: resolveSavedText(context.state, result.contextOutcome.state) };
     }
     return result;
   };

@@ -1,6 +1,6 @@
 /**
- * Source of the context module: turns a context cell's bindings into one JSON text the host
- * stores (`saveBindings`), and that text back into values for the next cell (`restoreBindings`).
+ * Source of the context module: turns a context cell's bindings into the text the host stores
+ * (`saveBindings`), and that text back into values for the next cell (`restoreBindings`).
  *
  * Saving: each binding is first copied with the isolate's own `structuredClone` (captured before
  * user code). What it refuses (a function, a promise, a stub, a Proxy, a getter that throws) is
@@ -8,18 +8,26 @@
  * runtime's intrinsics, so encoding it consults no user getter, setter or patched method. Types
  * are told by prototype identity on that clone, never by `Symbol.toStringTag`.
  *
- * The text is JSON with tagged values: plain JSON for strings, booleans, null and finite
+ * Each binding's text is JSON with tagged values: plain JSON for strings, booleans, null and finite
  * numbers; `{ "$": tag, … }` for the rest (objects and arrays included, each with an id `i` so
  * cycles and shared references come back as they were). Restoring builds objects with
  * `Object.defineProperty`, so a setter user code put on `Object.prototype` is never called.
  * Runs inside the budget (before `finish()`), like all work on user values.
+ *
+ * The saved text is a container of one record per binding, in order (see
+ * durable-objects/sandbox/contexts.ts, which stores a row per binding): the marker \u0001, then
+ * for each binding `<name length>,<text length>:<name><text>`, where the text is that binding's
+ * tagged JSON (ids count on across bindings, so references between them survive). A binding
+ * whose text is exactly the one it was restored from is sent as `<name length>,=:<name>`
+ * instead: the host keeps its stored row, and a megabyte that did not change is neither sent
+ * back nor written again. A text in the older form (one JSON object) is still read.
  */
 export function contextModuleSource(primordials: string): string {
   return String.raw`
 import {
   ArrayIsArray, ArrayPrototype, ArrayPrototypePush, DatePrototypeGetTime, JSONParse, JSONStringify, MapCtor, MapPrototypeForEach,
   ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectKeys, ObjectPrototype, ReflectApply, SetCtor,
-  SetPrototypeForEach, NumberIsNaN, ObjectIs,
+  SetPrototypeForEach, NumberIsNaN, ObjectIs, ArrayPrototypeJoin, StringPrototypeSlice, StringPrototypeIndexOf,
 } from "${primordials}";
 
 const clone = structuredClone;
@@ -248,28 +256,65 @@ export function saveBindings(capture, maxChars) {
       for (let k = 0; k < kept.length; k++) copies[k] = clone(kept[k]);
     }
   }
-  const entries = { __proto__: null };
+  const parts = ["\u0001"];
+  let chars = 1;
   const seen = new MapCtor();
   for (let k = 0; k < names.length; k++) {
-    let encoded;
+    let text;
     try {
-      encoded = encode(dataOf(copies, "" + k), seen);
+      text = JSONStringify(encode(dataOf(copies, "" + k), seen));
     } catch (error) {
       ArrayPrototypePush(dropped, { __proto__: null, name: names[k], reason: "cannot be carried: " + (error && typeof error.message === "string" ? error.message : "unsupported value") });
       continue;
     }
-    define(entries, names[k], encoded);
-    ArrayPrototypePush(saved, names[k]);
+    const name = names[k];
+    const head = name.length + "," + text.length + ":";
+    chars += head.length + name.length + text.length;
+    ArrayPrototypePush(parts, MapPrototypeGet(restoredTexts, name) === text ? name.length + ",=:" + name : head + name + text);
+    ArrayPrototypePush(saved, name);
   }
-  const json = JSONStringify(entries);
-  if (json.length > maxChars) return { __proto__: null, json: undefined, tooLarge: json.length, saved, dropped };
-  return { __proto__: null, json, saved, dropped };
+  if (chars > maxChars) return { __proto__: null, json: undefined, tooLarge: chars, saved, dropped };
+  return { __proto__: null, json: ArrayPrototypeJoin(parts, ""), saved, dropped };
+}
+
+/** Each binding's text as restored, by name: a binding saved with the same text is sent as unchanged. */
+const restoredTexts = new MapCtor();
+
+/** The records of a container text ([name, text] pairs), or null when it is not one. */
+function readRecords(text) {
+  if (StringPrototypeSlice(text, 0, 1) !== "\u0001") return null;
+  const records = [];
+  let at = 1;
+  while (at < text.length) {
+    const comma = StringPrototypeIndexOf(text, ",", at), colon = StringPrototypeIndexOf(text, ":", comma + 1);
+    if (comma < 0 || colon < 0) return null;
+    const nameLength = +StringPrototypeSlice(text, at, comma), textLength = +StringPrototypeSlice(text, comma + 1, colon);
+    if (!(nameLength >= 0) || !(textLength >= 0)) return null;
+    const name = StringPrototypeSlice(text, colon + 1, colon + 1 + nameLength);
+    ArrayPrototypePush(records, [name, StringPrototypeSlice(text, colon + 1 + nameLength, colon + 1 + nameLength + textLength)]);
+    at = colon + 1 + nameLength + textLength;
+  }
+  return records;
 }
 
 /** The values a saved text holds, by name (a null-prototype object); empty if it cannot be read. */
 export function restoreBindings(text) {
   const values = { __proto__: null };
   if (typeof text !== "string") return values;
+  const refs = [];
+  const records = readRecords(text);
+  if (records !== null) {
+    for (let k = 0; k < records.length; k++) {
+      const name = records[k][0];
+      MapPrototypeSet(restoredTexts, name, records[k][1]);
+      try {
+        values[name] = decode(JSONParse(records[k][1]), refs);
+      } catch {
+        // A binding that does not decode is left undefined; the others still come back.
+      }
+    }
+    return values;
+  }
   let parsed;
   try {
     parsed = JSONParse(text);
@@ -278,12 +323,11 @@ export function restoreBindings(text) {
   }
   if (parsed === null || typeof parsed !== "object") return values;
   const names = ObjectKeys(parsed);
-  const refs = [];
   for (let k = 0; k < names.length; k++) {
     try {
       values[names[k]] = decode(parsed[names[k]], refs);
     } catch {
-      // A binding that does not decode is left undefined; the others still come back.
+      // As above.
     }
   }
   return values;
