@@ -12,6 +12,7 @@ import {
   type SandboxList,
   type SandboxRecord,
 } from "../schemas/sandbox";
+import { z } from "zod";
 import { registryOf, sandboxOf, type OperationContext } from "./context";
 import { parseInput } from "./validate";
 import { forkBody } from "./snapshots";
@@ -34,6 +35,10 @@ export interface UpdateOptions {
   /** An entity tag (or `*`, or a comma-separated list): on mismatch → `precondition_failed`. */
   ifMatch?: string;
 }
+
+/** The options' contracts, checked once here for every door (HTTP checks its headers too). */
+const CreateOptionsSchema = z.object({ idempotencyKey: z.string().min(1).max(255).optional() });
+const UpdateOptionsSchema = z.object({ ifMatch: z.string().max(1024).optional() });
 
 /** The sandbox lifecycle: create, read, list, patch, keep alive, stop. */
 export function sandboxOperations(ctx: OperationContext) {
@@ -58,12 +63,7 @@ export function sandboxOperations(ctx: OperationContext) {
           );
         }
       }
-      const key = options.idempotencyKey;
-      if (key !== undefined && (typeof key !== "string" || key.length === 0 || key.length > 255)) {
-        throw new SandboxerError(ErrorCode.validationFailed, "An idempotency key is 1 to 255 characters.", {
-          errors: [{ path: "idempotencyKey", message: "1 to 255 characters" }],
-        });
-      }
+      const key = parseInput(CreateOptionsSchema, options ?? {}, "options").idempotencyKey;
       if (key) {
         const claim = await registryOf(ctx).claimIdempotencyKey(key, await sha256Hex(JSON.stringify(body)), id);
         if (claim.outcome === "conflict") {
@@ -106,7 +106,8 @@ export function sandboxOperations(ctx: OperationContext) {
     /** Changes TTL (from now, capped by the profile), idle timeout, metadata (merge patch) or keeps a subset of grants. */
     async update(id: string, patch: PatchSandboxInput, options: UpdateOptions = {}): Promise<SandboxRecord> {
       const body = parseInput(PatchSandboxBody, patch, "body");
-      return sandboxOf(ctx, id).update(body, options.ifMatch);
+      const { ifMatch } = parseInput(UpdateOptionsSchema, options ?? {}, "options");
+      return sandboxOf(ctx, id).update(body, ifMatch);
     },
 
     /** Resets the idle clock. */

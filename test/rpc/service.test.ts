@@ -266,6 +266,20 @@ describe("errors cross the binding with their code", () => {
     expect(outcome.error?.message).toMatch(/^not_found: No such sandbox\. /);
   });
 
+  it("malformed options are validation_failed (400), never an internal error", async () => {
+    const { id } = await createSandbox();
+    for (const options of [{ ifMatch: 42 }, { ifMatch: ["*"] }]) {
+      const error = errorOf(await A.call("update", id, { metadata: { a: "1" } }, options));
+      expect(error).toMatchObject({ code: "validation_failed", status: 400 });
+      expect((error.extra.errors as { path: string }[]).map((e) => e.path)).toEqual(["options.ifMatch"]);
+    }
+    expect(errorOf(await A.call("create", {}, { idempotencyKey: 7 }))).toMatchObject({ code: "validation_failed", status: 400 });
+    expect(errorOf(await A.call("create", {}, { idempotencyKey: "" }))).toMatchObject({ code: "validation_failed", status: 400 });
+    // null options mean none, as undefined does.
+    expect(valueOf<SandboxRecord>(await A.call("update", id, { metadata: { a: "2" } }, null)).metadata).toEqual({ a: "2" });
+    expect(valueOf<SandboxRecord>(await A.call("create", {}, null)).state).toBe("running");
+  });
+
   it("a stale ifMatch is precondition_failed (412)", async () => {
     const { id } = await createSandbox();
     const error = errorOf(await A.call("update", id, { metadata: { a: "1" } }, { ifMatch: '"999"' }));
