@@ -2,15 +2,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { SandboxIdParam } from "../schemas/common";
 import { CommandRequest, CommandResult, ProcessIdParam, ProcessInfo, ProcessList } from "../schemas/commands";
 import { createApp, ops } from "./app";
-import { BODY_ERRORS, json, problem, SANDBOX_ERRORS, SSE_HEADERS } from "./responses";
+import { BODY_ERRORS, json, LIVE_ERRORS, problem, SSE_HEADERS } from "./responses";
 
 /** Shell commands and background processes on linux sandboxes: a door over `src/operations/commands.ts`. */
 export const commands = createApp();
 
 /** What every commands/processes route can answer besides its own outcome. */
 const COMMAND_ERRORS = {
-  ...SANDBOX_ERRORS,
-  410: problem("The sandbox is stopped"),
+  ...LIVE_ERRORS,
   422: problem("The sandbox's profile has no shell (use profile linux), or a per-call limit above the profile's"),
   429: problem("Too many executions already queued in this sandbox, or too many requests (see `Retry-After`)"),
   503: problem("The Linux runtime is unavailable (locally: the jail host cannot start; the detail says what is missing), or the runtime is restarting"),

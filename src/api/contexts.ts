@@ -2,13 +2,13 @@ import { createRoute } from "@hono/zod-openapi";
 import { SandboxIdParam } from "../schemas/common";
 import { CodeContext, ContextIdParam, ContextList, CreateContextBody } from "../schemas/contexts";
 import { createApp, ops } from "./app";
-import { BODY_ERRORS, json, problem, SANDBOX_ERRORS } from "./responses";
+import { BODY_ERRORS, json, LIVE_ERRORS, problem } from "./responses";
 
 /** Code contexts: cells of `exec` that keep earlier cells' declarations. */
 export const contexts = createApp();
 
 const contextErrors = {
-  ...SANDBOX_ERRORS,
+  ...LIVE_ERRORS,
   410: problem("The sandbox is stopped (its contexts are gone with it)"),
 } as const;
 

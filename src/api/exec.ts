@@ -3,7 +3,7 @@ import { SandboxIdParam } from "../schemas/common";
 import { ExecRequest, ExecResult } from "../schemas/exec";
 import { ExecutionPage, ExecutionsQuery } from "../schemas/executions";
 import { createApp, ops } from "./app";
-import { BODY_ERRORS, json, problem, SANDBOX_ERRORS, SSE_HEADERS } from "./responses";
+import { BODY_ERRORS, json, LIVE_ERRORS, problem, SANDBOX_ERRORS, SSE_HEADERS } from "./responses";
 
 export const exec = createApp();
 
@@ -20,9 +20,8 @@ const execRoute = createRoute({
   },
   responses: {
     200: json(ExecResult, "The execution's result"),
-    ...SANDBOX_ERRORS,
+    ...LIVE_ERRORS,
     ...BODY_ERRORS,
-    410: problem("The sandbox is stopped"),
     422: problem("A per-call limit above the profile's, or code over the size limit"),
   },
 });
@@ -43,9 +42,8 @@ const execStreamRoute = createRoute({
       description: "The execution's events",
       content: { "text/event-stream": { schema: z.string().openapi({ description: "event: stdout|stderr|result|error|done\ndata: JSON" }) } },
     },
-    ...SANDBOX_ERRORS,
+    ...LIVE_ERRORS,
     ...BODY_ERRORS,
-    410: problem("The sandbox is stopped"),
     422: problem("A per-call limit above the profile's, or code over the size limit"),
     429: problem("Too many executions already queued in this sandbox (`rate_limited`), or the tenant's executionsInFlight quota is reached (`quota_exceeded`)"),
   },

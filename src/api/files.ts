@@ -4,7 +4,7 @@ import { ErrorCode, SandboxerError } from "../errors";
 import { SandboxIdParam } from "../schemas/common";
 import { FileEntry, FileList, FilesQuery } from "../schemas/files";
 import { createApp, ops, type AppEnv } from "./app";
-import { BODY_ERRORS, json, problem, SANDBOX_ERRORS } from "./responses";
+import { BODY_ERRORS, json, LIVE_ERRORS, problem } from "./responses";
 
 /** The sandbox workspace over HTTP: raw bodies in and out, paths after `/files/`. */
 export const files = createApp();
@@ -18,7 +18,7 @@ const listFiles = createRoute({
     params: SandboxIdParam,
     query: FilesQuery,
   },
-  responses: { 200: json(FileList, "Files, sorted by path"), ...SANDBOX_ERRORS, 410: problem("The sandbox is stopped") },
+  responses: { 200: json(FileList, "Files, sorted by path"), ...LIVE_ERRORS },
 });
 
 files.openapi(listFiles, async (c) => {
@@ -94,10 +94,7 @@ const FileParams = SandboxIdParam.extend({
     example: "src/main.ts",
   }),
 });
-const fileErrors = {
-  ...SANDBOX_ERRORS,
-  410: problem("The sandbox is stopped"),
-} as const;
+const fileErrors = LIVE_ERRORS;
 
 files.openAPIRegistry.registerPath({
   operationId: "writeFile",

@@ -24,6 +24,13 @@ export const SANDBOX_ERRORS = {
   404: problem("No such sandbox (or another tenant's)"),
 } as const;
 
+/** Routes that need the sandbox running: a paused one is a 409, a stopped one a 410. */
+export const LIVE_ERRORS = {
+  ...SANDBOX_ERRORS,
+  409: problem("The sandbox is paused (`sandbox_paused`): resume it first with POST /v1/sandboxes/{id}/resume"),
+  410: problem("The sandbox is stopped (`sandbox_stopped`, with its `reason`): create a new one"),
+} as const;
+
 /** Routes that take a request body. */
 export const BODY_ERRORS = {
   413: problem("The request body is larger than 10 MiB (or the route's own limit)"),

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { SandboxIdParam } from "../schemas/common";
 import { CreateSandboxBody, ListSandboxesQuery, PatchSandboxBody, SandboxList, SandboxRecord } from "../schemas/sandbox";
 import { createApp, ops } from "./app";
-import { BODY_ERRORS, COMMON_ERRORS, json, problem, SANDBOX_ERRORS } from "./responses";
+import { BODY_ERRORS, COMMON_ERRORS, json, LIVE_ERRORS, problem, SANDBOX_ERRORS } from "./responses";
 
 export const sandboxes = createApp();
 
@@ -26,6 +26,7 @@ const createSandbox = createRoute({
     200: json(SandboxRecord, "Replayed: the sandbox this Idempotency-Key created"),
     ...COMMON_ERRORS,
     ...BODY_ERRORS,
+    404: problem("`fromSnapshot` names no snapshot of this tenant (or an expired one)"),
     422: problem("A profile limit exceeded, or an Idempotency-Key reused with a different body"),
     503: problem("The profile's runtime is not available here (e.g. linux without the jail host); the detail says what is missing"),
     429: problem("The tenant's sandboxesAlive quota is reached (`quota_exceeded`, with Retry-After)"),
@@ -101,9 +102,8 @@ const patchSandbox = createRoute({
   },
   responses: {
     200: json(SandboxRecord, "The updated sandbox"),
-    ...SANDBOX_ERRORS,
+    ...LIVE_ERRORS,
     ...BODY_ERRORS,
-    410: problem("The sandbox is stopped"),
     412: problem("If-Match does not match the current ETag"),
     422: problem("A profile limit exceeded"),
   },
@@ -120,7 +120,7 @@ const keepalive = createRoute({
   path: "/v1/sandboxes/{id}/keepalive",
   summary: "Reset the idle clock",
   request: { params: SandboxIdParam },
-  responses: { 200: json(SandboxRecord, "The sandbox"), ...SANDBOX_ERRORS, 410: problem("The sandbox is stopped") },
+  responses: { 200: json(SandboxRecord, "The sandbox"), ...LIVE_ERRORS },
 });
 
 sandboxes.openapi(keepalive, async (c) => {

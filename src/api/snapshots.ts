@@ -3,7 +3,7 @@ import { SandboxIdParam } from "../schemas/common";
 import { SandboxRecord } from "../schemas/sandbox";
 import { CreateSnapshotBody, ListSnapshotsQuery, RestoreBody, Snapshot, SnapshotIdParam, SnapshotList } from "../schemas/snapshots";
 import { createApp, ops } from "./app";
-import { BODY_ERRORS, COMMON_ERRORS, json, problem, SANDBOX_ERRORS } from "./responses";
+import { BODY_ERRORS, COMMON_ERRORS, json, LIVE_ERRORS, problem, SANDBOX_ERRORS } from "./responses";
 
 /** Snapshots of a sandbox, the tenant's snapshot list, and rolling a sandbox back to one. */
 export const snapshots = createApp();
@@ -24,8 +24,7 @@ const createSnapshot = createRoute({
   },
   responses: {
     201: json(Snapshot, "The snapshot"),
-    ...SANDBOX_ERRORS,
-    ...stoppedError,
+    ...LIVE_ERRORS,
     ...BODY_ERRORS,
     422: problem("The tenant's snapshots would pass its storageBytes quota"),
   },
@@ -49,9 +48,8 @@ const restoreSandbox = createRoute({
   },
   responses: {
     200: json(SandboxRecord, "The sandbox, rolled back"),
-    ...SANDBOX_ERRORS,
+    ...LIVE_ERRORS,
     404: problem("No such sandbox or snapshot (or another tenant's, or an expired snapshot)"),
-    ...stoppedError,
     ...BODY_ERRORS,
     400: problem("Validation failed, or the snapshot was taken of another profile"),
     422: problem("The restored files would pass the tenant's storageBytes quota or the profile's limits"),

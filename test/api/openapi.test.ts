@@ -82,11 +82,43 @@ describe("OpenAPI and docs", () => {
     const list = doc.paths["/v1/sandboxes"].get;
     expect(list.parameters.find((p: any) => p.name === "metadata")).toMatchObject({ in: "query", style: "deepObject", explode: true });
     expect(list.responses["404"]).toBeUndefined();
-    expect(doc.paths["/v1/sandboxes"].post.responses["404"]).toBeUndefined();
+    // create's only 404: a `fromSnapshot` that names no snapshot of the tenant.
+    expect(doc.paths["/v1/sandboxes"].post.responses["404"].description).toContain("fromSnapshot");
     expect(doc.paths["/v1/profiles"].get.responses["404"]).toBeUndefined();
     expect(doc.paths["/v1/sandboxes/{id}"].get.responses["404"]).toBeDefined();
     for (const item of Object.values(doc.paths) as any[]) for (const op of Object.values(item) as any[]) expect(op.responses["503"]).toBeDefined();
     expect(doc.paths["/v1/sandboxes/{id}/files/{path}"].put.responses["415"]).toBeDefined();
+  });
+
+  it("declares 409 sandbox_paused and 410 on every operation that needs the sandbox running, and only there", async () => {
+    const doc = await (await api("GET", "/v1/openapi.json", { as: null })).json<any>();
+    const live = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) =>
+      Object.entries(item)
+        .filter(([, op]: [string, any]) => op.responses["409"]?.description.includes("resume it first"))
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(live.sort()).toEqual(
+      [
+        "PATCH /v1/sandboxes/{id}",
+        "POST /v1/sandboxes/{id}/keepalive",
+        "GET /v1/sandboxes/{id}/files",
+        "PUT /v1/sandboxes/{id}/files/{path}",
+        "GET /v1/sandboxes/{id}/files/{path}",
+        "DELETE /v1/sandboxes/{id}/files/{path}",
+        "POST /v1/sandboxes/{id}/exec",
+        "POST /v1/sandboxes/{id}/exec/stream",
+        "POST /v1/sandboxes/{id}/contexts",
+        "GET /v1/sandboxes/{id}/contexts",
+        "DELETE /v1/sandboxes/{id}/contexts/{contextId}",
+        "POST /v1/sandboxes/{id}/snapshots",
+        "POST /v1/sandboxes/{id}/restore",
+        "POST /v1/sandboxes/{id}/commands",
+        "POST /v1/sandboxes/{id}/commands/stream",
+        "GET /v1/sandboxes/{id}/processes",
+        "GET /v1/sandboxes/{id}/processes/{pid}",
+        "DELETE /v1/sandboxes/{id}/processes/{pid}",
+      ].sort(),
+    );
   });
 
   it("the docs page renders the document with a renderer served by this Worker, not a CDN", async () => {
