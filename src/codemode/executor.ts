@@ -92,7 +92,18 @@ export class SandboxerExecutor implements Executor {
       const glue: string[] = ["const __sandboxerHost = globalThis.tools;"];
       for (const provider of providers) {
         if (connectorNames.has(provider.name)) continue;
-        const fns = new Map(Object.entries(provider.fns).map(([name, fn]) => [sanitizeToolName(name), fn]));
+        const fns = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+        const originals = new Map<string, string>();
+        for (const [name, fn] of Object.entries(provider.fns)) {
+          const sanitized = sanitizeToolName(name);
+          const existing = originals.get(sanitized);
+          // As codemode's own executor does: two names that sanitize alike are an error, not a silent overwrite.
+          if (existing !== undefined && existing !== name) {
+            return { result: undefined, error: `Tool names "${existing}" and "${name}" both sanitize to "${sanitized}" in provider "${provider.name}"` };
+          }
+          originals.set(sanitized, name);
+          fns.set(sanitized, fn);
+        }
         tools[provider.name] = ({ tool, args }) => dispatch(() => {
           const fn = fns.get(tool);
           if (!fn) throw new Error(`Tool "${tool}" not found`);

@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWorker, runtimeOptions } from "../../scripts/supervisor/config.mjs";
+import { ensureDevVars } from "../../scripts/ensure-dev-vars.mjs";
 import { KEY, workerdPids } from "./service";
 
 // SandboxerExecutor as codemode users run it: a second Worker bound to sand-boxer's
@@ -69,6 +70,7 @@ async function api(method: string, path: string, body?: unknown): Promise<any> {
 }
 
 beforeAll(async () => {
+  ensureDevVars(); // the local key, as `npm start` makes sure of (this suite may run first)
   workDir = mkdtempSync(join(tmpdir(), "sandboxer-codemode-"));
   const scriptPath = buildWorker(ROOT, join(workDir, "service"));
   callerScript = bundleCaller(join(workDir, "caller"));
@@ -139,6 +141,24 @@ describe("SandboxerExecutor with codemode's createCodeTool", () => {
     expect(toolCalls).toHaveLength(2);
     expect(toolCalls[0]).toMatchObject({ kind: "capability", decision: "allowed" });
     expect((await api("GET", `/v1/sandboxes/${sandbox.id}`)).state).toBe("running");
+  });
+});
+
+describe("SandboxerExecutor never throws", () => {
+  it("a refusal by sand-boxer comes back in error with its code: a stopped or unknown sandboxId", async () => {
+    const sandbox = await api("POST", "/v1/sandboxes", { ttlSeconds: 300 });
+    await fetch(new URL(`/v1/sandboxes/${sandbox.id}`, apiUrl), { method: "DELETE", headers: { Authorization: `Bearer ${KEY}` } });
+    const stopped = await run("codemode-caller", "/execute", { sandboxId: sandbox.id, code: "async () => 1" });
+    expect(stopped.error).toBeUndefined();
+    expect(stopped.value).toMatchObject({ error: expect.stringMatching(/^sandbox_stopped: /) });
+    const unknown = await run("codemode-caller", "/execute", { sandboxId: "sbx_aaaaaaaaaaaaaaaaaaaaaaaaaa", code: "async () => 1" });
+    expect(unknown.value).toMatchObject({ error: "not_found: No such sandbox." });
+  });
+
+  it("two tool names that sanitize alike are an error, not one silently replacing the other", async () => {
+    const { value, error } = await run("codemode-caller", "/colliding-names", { code: "async () => await tools2.get_user()" });
+    expect(error).toBeUndefined();
+    expect(value).toEqual({ result: undefined, error: 'Tool names "get-user" and "get_user" both sanitize to "get_user" in provider "tools2"' });
   });
 });
 

@@ -77,6 +77,9 @@ async function scenario(path: string, env: Env, input: Scenario): Promise<unknow
           },
         ],
       });
+    case "/colliding-names":
+      // Two tool names that sanitize to the same identifier: an error, as codemode's own executor says.
+      return executor.execute(input.code, [{ name: "tools2", fns: { "get-user": async () => 1, get_user: async () => 2 } }]);
     case "/code-mcp": {
       const upstream = new McpServer({ name: "upstream", version: "1.0.0" });
       upstream.registerTool("greet", { description: "Greets someone", inputSchema: { name: z.string() } }, async ({ name }) => ({
