@@ -1,15 +1,9 @@
+import type { z } from "zod";
 import type { ErrorCode } from "../src/errors";
+import type { Problem as ProblemSchema } from "../src/schemas/common";
 
-/** The RFC 9457 problem document every sand-boxer error response carries. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: ErrorCode;
-  errors?: { path: string; message: string }[];
-  [member: string]: unknown;
-}
+/** The RFC 9457 problem document every sand-boxer error response carries (the server's own schema). */
+export type Problem = z.infer<typeof ProblemSchema> & { code: ErrorCode };
 
 /**
  * A failed call: `code` is the stable error code (`not_found`, `sandbox_stopped`,

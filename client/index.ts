@@ -11,7 +11,7 @@
  * ```
  */
 import type { ProfileList } from "../src/schemas/profile";
-import type { CreateSandboxInput, SandboxList, SandboxRecord } from "../src/schemas/sandbox";
+import type { CreateSandboxInput, ListSandboxesInput, SandboxList, SandboxRecord } from "../src/schemas/sandbox";
 import type { RunOnceRequest, RunOnceResult } from "../src/schemas/once";
 import type { SecretInfo, SecretList } from "../src/schemas/secrets";
 import type { Snapshot, SnapshotList } from "../src/schemas/snapshots";
@@ -32,15 +32,8 @@ export type { ExecutionPage } from "../src/schemas/executions";
 export type { AuditPage } from "../src/schemas/audit";
 export type { ProfileList, Profile } from "../src/schemas/profile";
 
-/** A listing query: `metadata` entries must all match. */
-export interface ListQuery {
-  state?: "running" | "stopped";
-  metadata?: Record<string, string>;
-  /** Page size (1–100, default 50). */
-  limit?: number;
-  /** Start after this page (from `nextCursor`). */
-  cursor?: string;
-}
+/** A listing query (the server's own schema): `state`, `metadata` entries that must all match, `limit` (1–100, default 50), `cursor` (from `nextCursor`). */
+export type ListQuery = Omit<ListSandboxesInput, "limit"> & { limit?: number };
 
 /** The entry point: one per API key. */
 export class Sandboxer {
