@@ -111,14 +111,22 @@ export const DASHBOARD_JS = `"use strict";
       });
       if (s.state === "running") {
         root.querySelectorAll("time[data-clock=ttl]").forEach(function (el) { el.setAttribute("datetime", s.expiresAt); });
-        root.querySelectorAll("time[data-clock=idle]").forEach(function (el) {
+        root.querySelectorAll("[data-clock=idle]").forEach(function (el) {
           if (s.idleExpiresAt) {
+            // Switched on or resumed elsewhere: a clock shown as "off" or "paused" counts down again.
+            if (el.tagName !== "TIME") {
+              var time = document.createElement("time");
+              time.setAttribute("data-clock", "idle");
+              el.replaceWith(time);
+              el = time;
+            }
             el.setAttribute("datetime", s.idleExpiresAt);
             el.setAttribute("data-countdown", "");
-          } else if (s.paused) {
-            // Paused elsewhere while this page is open: its idle clock no longer runs.
+            el.setAttribute("title", "Idle timeout runs out at " + s.idleExpiresAt);
+          } else {
+            // Paused, or the idle clock switched off, elsewhere while this page is open: it no longer runs.
             el.removeAttribute("data-countdown");
-            el.textContent = "paused";
+            el.textContent = s.paused ? "paused" : "off";
           }
         });
         root.querySelectorAll("[data-field=lastActiveAt]").forEach(function (el) {

@@ -73,7 +73,7 @@ export function StateBadge(props: { sandbox: SandboxRecord }) {
 export function Countdown(props: { sandbox: SandboxRecord; clock: "ttl" | "idle"; label: string }) {
   const at = props.clock === "ttl" ? props.sandbox.expiresAt : props.sandbox.idleExpiresAt;
   // A clock that is switched off (no deadline) has nothing to count down; pausing stops the idle clock.
-  if (!at) return <span class="muted">{props.sandbox.paused && props.clock === "idle" ? "paused" : "off"}</span>;
+  if (!at) return <span class="muted" data-clock={props.clock}>{props.sandbox.paused && props.clock === "idle" ? "paused" : "off"}</span>;
   if (props.sandbox.state !== "running") {
     return (
       <time datetime={at} data-clock={props.clock} aria-label={`${props.label}: ended`}>

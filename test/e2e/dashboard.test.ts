@@ -208,6 +208,20 @@ describe("the dashboard in a browser", () => {
     expect(secondsLeft((await page.locator(".clock time[data-clock=idle]").textContent())!)).toBeLessThanOrEqual(45);
   });
 
+  it("an open page follows the idle clock switched off and on elsewhere", async () => {
+    const id = await api.createSandbox({ idleTimeoutSeconds: 600 });
+    await signIn();
+    await page.goto(`${service.url}/dashboard/sandboxes/${id}`);
+    const idle = page.locator(".clock [data-clock=idle]");
+    expect(await idle.getAttribute("datetime")).toBe((await record(id)).idleExpiresAt);
+    expect((await api.call("PATCH", `/v1/sandboxes/${id}`, { idleTimeoutSeconds: null })).status).toBe(200);
+    await expect.poll(() => idle.textContent(), { timeout: 10_000 }).toBe("off");
+    expect(await idle.getAttribute("data-countdown")).toBeNull();
+    const on = (await api.call("PATCH", `/v1/sandboxes/${id}`, { idleTimeoutSeconds: 120 })).body;
+    await expect.poll(() => idle.getAttribute("datetime"), { timeout: 10_000 }).toBe(on.idleExpiresAt);
+    expect(secondsLeft((await idle.textContent())!)).toBeLessThanOrEqual(120);
+  });
+
   it("refuses a change made on a stale page as a conflict and shows the fresh values", async () => {
     const id = await api.createSandbox({ ttlSeconds: 600 });
     await signIn();
