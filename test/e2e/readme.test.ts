@@ -30,8 +30,9 @@ describe("the README, followed top to bottom", () => {
   for (const block of blocks) {
     it(`the block at README.md:${block.line} does what it says`, async () => {
       const code = block.code.replaceAll(README_URL, service.url);
-      const { stdout, stderr, status } = await bash.run(code);
+      const { stdout, stderr, status, failed } = await bash.run(code);
       expect(status, `exit status of:\n${block.code}\nstderr:\n${stderr}`).toBe(0);
+      expect(failed, `commands that failed in:\n${block.code}\nstderr:\n${stderr}`).toEqual([]);
       if (block.expected) {
         const problem = outputMatches(block.expected, stdout.replaceAll(service.url, README_URL));
         expect(problem, `README.md:${block.line}\n${block.code}\nstderr:\n${stderr}`).toBeNull();

@@ -95,20 +95,30 @@ export function bashSession(env: Record<string, string>, cwd: string) {
   child.stderr.on("data", (chunk) => (stderr += chunk));
   let n = 0;
   return {
-    /** Runs a block; resolves with its stdout, stderr and the status of its last command. */
-    run(code: string, timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; status: number }> {
+    /**
+     * Runs a block; resolves with its stdout, stderr, the status of its last command, and the
+     * commands of the block that failed on the way (an ERR trap: a failing line in the middle
+     * of a block counts, not only the last one; commands tested by `if`, `&&` or `||` do not).
+     */
+    run(code: string, timeoutMs = 60_000): Promise<{ stdout: string; stderr: string; status: number; failed: string[] }> {
       const marker = `__readme_block_${++n}__`;
+      const failure = `__readme_failed_${n}__`;
       stdout = "";
       stderr = "";
-      child.stdin.write(`${code}\nprintf '\\n${marker} %s\\n' "$?"\n`);
+      // The marker ends the block on stdout (with its status) and on stderr (so every failure
+      // reported there has been read when the block is taken as done).
+      child.stdin.write(
+        `trap 'echo "${failure} $BASH_COMMAND" >&2' ERR\n${code}\n__readme_status=$?; trap - ERR; printf '\\n${marker} %s\\n' "$__readme_status"; printf '${marker}\\n' >&2\n`,
+      );
       return new Promise((resolve, reject) => {
         const started = Date.now();
         const poll = setInterval(() => {
           const at = stdout.indexOf(`\n${marker} `);
-          if (at >= 0) {
+          if (at >= 0 && stderr.includes(`${marker}\n`)) {
             clearInterval(poll);
             const status = Number(stdout.slice(at + marker.length + 2).trim());
-            resolve({ stdout: stdout.slice(0, at), stderr, status });
+            const failed = stderr.split("\n").filter((line) => line.startsWith(`${failure} `)).map((line) => line.slice(failure.length + 1));
+            resolve({ stdout: stdout.slice(0, at), stderr, status, failed });
           } else if (Date.now() - started > timeoutMs) {
             clearInterval(poll);
             reject(new Error(`block did not finish in ${timeoutMs} ms; stdout so far:\n${stdout}\nstderr:\n${stderr}`));
