@@ -51,6 +51,15 @@ describe("linux sandboxes on Cloudflare Containers (stand-in container server)",
     expect(cat.stdout).toBe("from stdin");
   });
 
+  it("has no code contexts yet: creating one is a 422 that says what to use instead", async () => {
+    const { id } = await createSandbox({ profile: "linux" });
+    const res = await api("POST", `/v1/sandboxes/${id}/contexts`, { json: {} });
+    expect(res.status).toBe(422);
+    const body = await res.json<any>();
+    expect(body).toMatchObject({ code: "limit_exceeded", limit: "contexts", profiles: ["js", "js-net"] });
+    expect(body.detail).toContain("/workspace");
+  });
+
   it("reports exit codes and a missing command as results, not errors", async () => {
     const { id } = await createSandbox({ profile: "linux" });
     expect(await (await command(id, { cmd: "exit 3" })).json()).toMatchObject({ exitCode: 3 });
