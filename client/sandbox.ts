@@ -4,7 +4,7 @@ import type { ExecRequest, ExecResult, OutputLine } from "../src/schemas/exec";
 import type { ExecutionPage } from "../src/schemas/executions";
 import type { FileEntry } from "../src/schemas/files";
 import type { PatchSandboxInput, SandboxRecord } from "../src/schemas/sandbox";
-import type { Snapshot } from "../src/schemas/snapshots";
+import type { CreateSnapshotBody, Snapshot } from "../src/schemas/snapshots";
 import { SandboxerError } from "./errors.ts";
 import type { Transport } from "./http.ts";
 import { CommandCollector, ExecutionCollector, readServerSentEvents } from "./sse.ts";
@@ -55,8 +55,8 @@ export class Sandbox {
     this.#base = `/v1/sandboxes/${encodeURIComponent(record.id)}`;
   }
 
-  /** Takes a snapshot of the workspace, state, contexts and settings (kept 7 days; outlives the sandbox). */
-  async snapshot(options: { name?: string } = {}): Promise<Snapshot> {
+  /** Takes a snapshot of the workspace, state, contexts and settings (kept `retentionSeconds`, 7 days by default; outlives the sandbox). */
+  async snapshot(options: CreateSnapshotBody = {}): Promise<Snapshot> {
     return this.#http.json<Snapshot>("POST", `${this.#base}/snapshots`, { json: options });
   }
 

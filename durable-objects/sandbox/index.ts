@@ -287,7 +287,7 @@ export class SandboxDO extends DurableObject<Env> {
    * R2 under the tenant. Refused (422) when the tenant's snapshots would pass its storageBytes
    * quota. Activity; recorded in the audit log.
    */
-  async snapshot(name: string | undefined): Promise<Settled<Snapshot>> {
+  async snapshot(name: string | undefined, retentionSeconds?: number): Promise<Settled<Snapshot>> {
     return settle(async () => {
       const s = this.touch(await this.running());
       this.syncRegistryLater(s);
@@ -309,7 +309,7 @@ export class SandboxDO extends DurableObject<Env> {
         name: name ?? snapshotId,
         size: archive.byteLength,
         createdAt: new Date(now).toISOString(),
-        expiresAt: new Date(now + SNAPSHOT_RETENTION_MS).toISOString(),
+        expiresAt: new Date(now + (retentionSeconds === undefined ? SNAPSHOT_RETENTION_MS : retentionSeconds * 1000)).toISOString(),
         sourceSandboxId: s.id,
         profile: s.profile.name,
       };

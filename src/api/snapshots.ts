@@ -17,7 +17,7 @@ const createSnapshot = createRoute({
   path: "/v1/sandboxes/{id}/snapshots",
   summary: "Take a snapshot of a sandbox",
   description:
-    "Stores the workspace files (byte for byte), the `state` capability's data, the code contexts, and the sandbox's profile, env, network, capabilities, metadata and secret bindings (by name: secret values never leave the secret store). Kept 7 days, also after the sandbox ends. Seed new sandboxes from it with `POST /v1/sandboxes {fromSnapshot}`, or roll this one back with `POST /v1/sandboxes/{id}/restore`. The body may be empty.",
+    "Stores the workspace files (byte for byte), the `state` capability's data, the code contexts, and the sandbox's profile, env, network, capabilities, metadata and secret bindings (by name: secret values never leave the secret store). Kept `retentionSeconds` (7 days by default, at most 30), also after the sandbox ends. Seed new sandboxes from it with `POST /v1/sandboxes {fromSnapshot}`, or roll this one back with `POST /v1/sandboxes/{id}/restore`. The body may be empty.",
   request: {
     params: SandboxIdParam,
     body: { content: { "application/json": { schema: CreateSnapshotBody } }, required: false },

@@ -167,7 +167,7 @@ export function buildMcpServer(ops: Operations, version: string): McpServer {
 
   tool(
     "snapshot_sandbox",
-    "Save a snapshot of a running sandbox: its workspace files, `state` data, code contexts and settings (secret values are never copied). Kept 7 days, even after the sandbox stops. Use its `snapshotId` with restore_sandbox to roll back, or with create_sandbox `fromSnapshot` to fork copies.",
+    "Save a snapshot of a running sandbox: its workspace files, `state` data, code contexts and settings (secret values are never copied). Kept 7 days (or `retentionSeconds`, 1 hour to 30 days), even after the sandbox stops. Use its `snapshotId` with restore_sandbox to roll back, or with create_sandbox `fromSnapshot` to fork copies.",
     SnapshotSandboxToolInput,
     {},
     async ({ sandboxId, name }) => {

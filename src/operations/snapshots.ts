@@ -49,10 +49,10 @@ export async function forkBody(ctx: OperationContext, body: CreateSandboxBody & 
 /** Snapshots: take one of a sandbox, list and delete them, roll a sandbox back to one, pause and resume. Forks are `create({ fromSnapshot })`. */
 export function snapshotOperations(ctx: OperationContext) {
   return {
-    /** Stores a snapshot of the sandbox's files, state, contexts and settings (7 days). Activity. */
+    /** Stores a snapshot of the sandbox's files, state, contexts and settings (`retentionSeconds`, 7 days by default). Activity. */
     async createSnapshot(id: string, body: CreateSnapshotBody = {}): Promise<Snapshot> {
-      const { name } = parseInput(CreateSnapshotBody, body ?? {}, "body");
-      return sandboxOf(ctx, id).snapshot(name);
+      const { name, retentionSeconds } = parseInput(CreateSnapshotBody, body ?? {}, "body");
+      return sandboxOf(ctx, id).snapshot(name, retentionSeconds);
     },
 
     /** The tenant's snapshots, a page at a time (`nextCursor`). */

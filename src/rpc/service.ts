@@ -119,7 +119,7 @@ export class SandboxService extends WorkerEntrypoint<Env, SandboxServiceProps> {
   deleteContext(id: string, contextId: string): Promise<void> {
     return rpcCall(() => this.#ops().deleteContext(id, contextId));
   }
-  /** Stores a snapshot of the sandbox (files, state, contexts, settings) for 7 days; fork it with `create({ fromSnapshot })`. Activity. */
+  /** Stores a snapshot of the sandbox (files, state, contexts, settings) for `retentionSeconds` (7 days by default); fork it with `create({ fromSnapshot })`. Activity. */
   createSnapshot(id: string, body: CreateSnapshotBody = {}): Promise<Snapshot> {
     return rpcCall(() => this.#ops().createSnapshot(id, body));
   }

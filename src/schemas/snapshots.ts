@@ -8,8 +8,20 @@ export const SnapshotId = z
   .regex(SNAPSHOT_ID_PATTERN, "a snapshot id looks like snap_ and 24 hex digits")
   .openapi({ example: "snap_0123456789abcdef01234567" });
 
+/** How long a snapshot is kept: its own retention, chosen when it is taken. */
+export const SNAPSHOT_RETENTION = { defaultSeconds: 7 * 86_400, minSeconds: 3_600, maxSeconds: 30 * 86_400 } as const;
+
 export const CreateSnapshotBody = z
-  .object({ name: z.string().min(1).max(128).optional().describe("A label of your choosing; default: the snapshot's id") })
+  .object({
+    name: z.string().min(1).max(128).optional().describe("A label of your choosing; default: the snapshot's id"),
+    retentionSeconds: z
+      .number()
+      .int()
+      .min(SNAPSHOT_RETENTION.minSeconds)
+      .max(SNAPSHOT_RETENTION.maxSeconds)
+      .optional()
+      .describe("How long the snapshot is kept, from now: 1 hour to 30 days; default 7 days. It outlives its sandbox."),
+  })
   .strict()
   .openapi("CreateSnapshotBody");
 
@@ -19,7 +31,7 @@ export const Snapshot = z
     name: z.string(),
     size: z.number().int().describe("Bytes stored (files, state, contexts and the record), counted against the tenant's storageBytes quota"),
     createdAt: z.string().datetime(),
-    expiresAt: z.string().datetime().describe("When it is deleted (7 days after creation); it outlives its sandbox"),
+    expiresAt: z.string().datetime().describe("When it is deleted (`retentionSeconds` after creation, 7 days by default); it outlives its sandbox"),
     sourceSandboxId: z.string(),
     profile: z.string(),
   })

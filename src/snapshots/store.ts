@@ -1,9 +1,9 @@
 import { ErrorCode, SandboxerError } from "../errors";
-import type { Snapshot, SnapshotList } from "../schemas/snapshots";
+import { SNAPSHOT_RETENTION, type Snapshot, type SnapshotList } from "../schemas/snapshots";
 import type { CapabilityGrant, SandboxRecord, SecretBinding } from "../schemas/sandbox";
 
 /** How long a snapshot is kept (it outlives its sandbox). */
-export const SNAPSHOT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+export const SNAPSHOT_RETENTION_MS = SNAPSHOT_RETENTION.defaultSeconds * 1000;
 
 /** What a snapshot carries besides the file bodies: the archive's header. */
 export interface SnapshotContent {

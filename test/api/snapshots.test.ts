@@ -35,6 +35,18 @@ async function exec(id: string, code: string, extra: Record<string, unknown> = {
 const CAPS = { capabilities: [{ name: "files" }, { name: "state" }] };
 
 describe("snapshots, restore and fork", () => {
+  it("a snapshot keeps its own retention: retentionSeconds from 1 hour to 30 days, 7 days by default", async () => {
+    const { id } = await createSandbox();
+    const day = await snapshot(id, { retentionSeconds: 86_400 });
+    expect(Date.parse(day.expiresAt) - Date.parse(day.createdAt)).toBe(86_400_000);
+    expect(await (await api("GET", `/v1/snapshots/${day.snapshotId}`)).json()).toMatchObject({ expiresAt: day.expiresAt });
+    for (const retentionSeconds of [60, 31 * 86_400, 1.5]) {
+      const res = await api("POST", `/v1/sandboxes/${id}/snapshots`, { json: { retentionSeconds } });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ code: "validation_failed", errors: [{ path: "body.retentionSeconds" }] });
+    }
+  });
+
   it("a snapshot is described, listed, and restores binary files byte for byte after they were broken", async () => {
     const { id } = await createSandbox(CAPS);
     const bytes = binaryFixture();
