@@ -1,6 +1,9 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { api, createSandbox, TENANT_NAMES } from "../../helpers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { api, createSandbox, sandboxObject, TENANT_NAMES } from "../../helpers";
+
+afterEach(() => vi.useRealTimers());
 
 /**
  * Linux sandboxes on the Cloudflare-Containers backend, through the whole Worker, against a
@@ -124,6 +127,27 @@ describe("linux sandboxes on Cloudflare Containers (stand-in container server)",
     expect(await containerOf(id).destroyed()).toBe(false);
     expect((await api("DELETE", `/v1/sandboxes/${id}`)).status).toBe(204);
     expect(await containerOf(id).destroyed()).toBe(true);
+  });
+
+  it("our clocks drive the container: a TTL or idle expiry by our alarm, and a pause, destroy it", async () => {
+    const ttl = await createSandbox({ profile: "linux", ttlSeconds: 60 });
+    const idle = await createSandbox({ profile: "linux", ttlSeconds: 3600, idleTimeoutSeconds: 30 });
+    const paused = await createSandbox({ profile: "linux" });
+    for (const { id } of [ttl, idle, paused]) await command(id, { cmd: "echo warm" });
+    expect((await api("POST", `/v1/sandboxes/${paused.id}/pause`)).status).toBe(200);
+    expect(await containerOf(paused.id).destroyed()).toBe(true);
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 61_000);
+    for (const { id } of [ttl, idle]) {
+      expect(await containerOf(id).destroyed()).toBe(false);
+      await runDurableObjectAlarm(sandboxObject(id));
+    }
+    vi.useRealTimers();
+    expect(await (await api("GET", `/v1/sandboxes/${ttl.id}`)).json()).toMatchObject({ state: "stopped", endReason: "ttl_expired" });
+    expect(await (await api("GET", `/v1/sandboxes/${idle.id}`)).json()).toMatchObject({ state: "stopped", endReason: "idle_timeout" });
+    expect(await containerOf(ttl.id).destroyed()).toBe(true);
+    expect(await containerOf(idle.id).destroyed()).toBe(true);
   });
 
   it("a container that is still starting (503) is waited for, as the SDK does for a cold start", async () => {
