@@ -4,7 +4,7 @@ import { runGuidance } from "../../src/capabilities/guidance";
 import type { FileEntry } from "../../src/schemas/files";
 import type { PatchSandboxBody, SandboxRecord } from "../../src/schemas/sandbox";
 import { applyPatch } from "./lifecycle";
-import { dueReason, etagOf, nextWake, toRecord, type StoredSandbox } from "./record";
+import { dueReason, etagOf, nextWake, RELEASE_RETRY_MS, toRecord, type StoredSandbox } from "./record";
 import { Workspace } from "./workspace";
 import { AuditLog } from "./audit";
 import type { AuditEntry, AuditPage } from "../../src/schemas/audit";
@@ -623,8 +623,13 @@ export class SandboxDO extends DurableObject<Env> {
         // An early alarm (activity moved the idle clock): bring the registry's copy up to date,
         // once per idle period rather than once per execution.
         else if (this.registrySync.version !== s.version) await this.syncRegistry(s);
-      } else if (now >= nextWake(s)) {
-        await this.purge(s);
+      } else {
+        if (s.releaseRetryAt !== undefined && now >= s.releaseRetryAt) {
+          const { releaseRetryAt: _, ...released } = s;
+          this.save((await this.release(s)) ? released : { ...s, releaseRetryAt: now + RELEASE_RETRY_MS });
+        }
+        const current = this.load()!;
+        if (now >= nextWake({ ...current, releaseRetryAt: undefined })) await this.purge(current);
       }
     } finally {
       const s = this.load();
@@ -849,18 +854,27 @@ export class SandboxDO extends DurableObject<Env> {
     // Saved first, so a request arriving while the runtime is released already gets 410 and
     // cannot start anything new in it. Then every process is killed and the runtime released
     // before the caller hears back. A runtime that cannot be reached must not keep the sandbox
-    // alive: the jail host kills what is left in its cgroups when it restarts, and a container
-    // is bounded by its sleepAfter.
+    // alive: the release is tried again by the alarm until the purge (and meanwhile the jail
+    // host kills what is left in its cgroups when it restarts, a container is bounded by its
+    // sleepAfter).
     this.save(stopped);
     if (s.pausedAt !== undefined) await this.env.SNAPSHOTS.delete(pausedSandboxKey(s.tenant, s.id)).catch(() => undefined);
+    const final = (await this.release(stopped)) ? stopped : { ...stopped, releaseRetryAt: Date.now() + RELEASE_RETRY_MS };
+    if (final !== stopped) this.save(final);
+    await this.ctx.storage.setAlarm(nextWake(final));
+    await this.syncRegistry(final);
+    return final;
+  }
+
+  /** Kills everything left in a stopped sandbox's runtime and releases it; false if that failed. */
+  private async release(s: StoredSandbox): Promise<boolean> {
     try {
       await this.provider(s).stop();
+      return true;
     } catch (error) {
-      console.error(`sandbox ${s.id}: releasing its runtime failed`, error);
+      console.error(`sandbox ${s.id}: releasing its runtime failed; trying again later`, error);
+      return false;
     }
-    await this.ctx.storage.setAlarm(nextWake(stopped));
-    await this.syncRegistry(stopped);
-    return stopped;
   }
 
   /** End of the tombstone: forget the sandbox entirely (deleteAll also removes the alarm). */

@@ -38,7 +38,12 @@ export interface StoredSandbox {
   version: number;
   /** A one-shot (`POST /v1/exec`): never in the tenant's registry, stopped as soon as its run ends. */
   ephemeral?: true;
+  /** Stopped, but releasing its runtime failed: the alarm tries again at this time, until the purge. */
+  releaseRetryAt?: number;
 }
+
+/** How long after a failed release of a stopped sandbox's runtime the alarm tries again. */
+export const RELEASE_RETRY_MS = 60_000;
 
 /** When the idle clock runs out (`Infinity` when it is off, or stopped by a pause). */
 export function idleExpiresAt(s: StoredSandbox): number {
@@ -56,7 +61,9 @@ export function dueReason(s: StoredSandbox, now: number): { reason: EndReason; a
 
 /** When the alarm must next fire: the earlier clock while running, the purge time once stopped. */
 export function nextWake(s: StoredSandbox): number {
-  return s.state === "running" ? Math.min(s.expiresAt, idleExpiresAt(s)) : (s.endedAt ?? Date.now()) + TOMBSTONE_MS;
+  if (s.state === "running") return Math.min(s.expiresAt, idleExpiresAt(s));
+  const purgeAt = (s.endedAt ?? Date.now()) + TOMBSTONE_MS;
+  return s.releaseRetryAt === undefined ? purgeAt : Math.min(s.releaseRetryAt, purgeAt);
 }
 
 export function etagOf(s: StoredSandbox): string {

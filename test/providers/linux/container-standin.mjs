@@ -110,6 +110,10 @@ export class ContainerStandIn extends DurableObject {
   }
 
   async destroy() {
+    if (this.destroyFailures > 0) {
+      this.destroyFailures--;
+      throw new Error("the container could not be reached");
+    }
     this.files.clear();
     for (const entry of this.processes.values()) Object.assign(entry, { status: "killed" });
     await this.ctx.storage.put("destroyed", true);
@@ -124,6 +128,9 @@ export class ContainerStandIn extends DurableObject {
   }
   async failNext(count) {
     this.unavailable = count;
+  }
+  async failDestroy(count) {
+    this.destroyFailures = count;
   }
 }
 

@@ -15,6 +15,7 @@ interface StandIn {
   seen(): Promise<{ method: string; pathname: string; port: number; body: any }[]>;
   destroyed(): Promise<boolean>;
   failNext(count: number): Promise<void>;
+  failDestroy(count: number): Promise<void>;
 }
 
 /** The stand-in container of a sandbox: named by the SandboxDO's id, as the provider names it. */
@@ -148,6 +149,24 @@ describe("linux sandboxes on Cloudflare Containers (stand-in container server)",
     expect(await (await api("GET", `/v1/sandboxes/${idle.id}`)).json()).toMatchObject({ state: "stopped", endReason: "idle_timeout" });
     expect(await containerOf(ttl.id).destroyed()).toBe(true);
     expect(await containerOf(idle.id).destroyed()).toBe(true);
+  });
+
+  it("a release that fails at stop is tried again by the alarm until it succeeds", async () => {
+    const { id } = await createSandbox({ profile: "linux" });
+    await command(id, { cmd: "echo warm" });
+    await containerOf(id).failDestroy(2);
+    expect((await api("DELETE", `/v1/sandboxes/${id}`)).status).toBe(204);
+    expect(await containerOf(id).destroyed()).toBe(false);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 61_000);
+    await runDurableObjectAlarm(sandboxObject(id)); // fails again
+    expect(await containerOf(id).destroyed()).toBe(false);
+    vi.setSystemTime(Date.now() + 61_000);
+    await runDurableObjectAlarm(sandboxObject(id));
+    expect(await containerOf(id).destroyed()).toBe(true);
+    vi.useRealTimers();
+    // Still the tombstone it was: the retries do not purge it early.
+    expect(await (await api("GET", `/v1/sandboxes/${id}`)).json()).toMatchObject({ state: "stopped", endReason: "deleted" });
   });
 
   it("a container that is still starting (503) is waited for, as the SDK does for a cold start", async () => {
