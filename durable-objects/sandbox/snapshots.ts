@@ -1,7 +1,7 @@
 import { ErrorCode, SandboxerError } from "../../src/errors";
 import type { ProviderFiles, WorkspaceFile } from "../../src/providers/contract";
 import type { Snapshot } from "../../src/schemas/snapshots";
-import { decodeSnapshot, encodeSnapshot, type SnapshotContent } from "../../src/snapshots/store";
+import { decodeSnapshot, encodeSnapshot, type Archive, type SnapshotContent } from "../../src/snapshots/store";
 import type { ContextStore } from "./contexts";
 import type { StoredSandbox } from "./record";
 import type { StateStore } from "./state-store";
@@ -19,7 +19,7 @@ export interface SnapshotParts {
  * the contexts, and what a copy is created with (secret bindings by name; values never leave
  * the secret store, and placeholders are made anew for each copy).
  */
-export async function captureSnapshot(parts: SnapshotParts, s: StoredSandbox): Promise<Uint8Array> {
+export async function captureSnapshot(parts: SnapshotParts, s: StoredSandbox): Promise<Archive> {
   const all = parts.files.readAll ? await parts.files.readAll() : await readEach(parts.files);
   const files = all.map((f) => ({ path: f.path, size: f.data.byteLength }));
   const bodies = all.map((f) => f.data);
