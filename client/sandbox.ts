@@ -1,5 +1,6 @@
 import type { AuditPage } from "../src/schemas/audit";
 import type { CommandRequest, CommandResult, ProcessInfo } from "../src/schemas/commands";
+import type { CodeContext, ContextList } from "../src/schemas/contexts";
 import type { ExecRequest, ExecResult, OutputLine } from "../src/schemas/exec";
 import type { ExecutionPage } from "../src/schemas/executions";
 import type { FileEntry } from "../src/schemas/files";
@@ -122,6 +123,21 @@ export class Sandbox {
     /** Deletes a file. */
     delete: async (path: string): Promise<void> => {
       await this.#http.request("DELETE", `${this.#base}/files/${encodePath(path)}`);
+    },
+  };
+
+  /**
+   * Code contexts (js sandboxes): notebook cells. Pass a context's id as `exec(code, { context })`
+   * and the top-level declarations of earlier cells are in scope in later ones.
+   */
+  readonly contexts = {
+    /** A new, empty context. */
+    create: async (): Promise<CodeContext> => this.#http.json<CodeContext>("POST", `${this.#base}/contexts`, { json: {} }),
+    /** The sandbox's contexts, oldest first. */
+    list: async (): Promise<CodeContext[]> => (await this.#http.json<ContextList>("GET", `${this.#base}/contexts`)).contexts,
+    /** Deletes a context and what it saved. */
+    delete: async (contextId: string): Promise<void> => {
+      await this.#http.request("DELETE", `${this.#base}/contexts/${encodeURIComponent(contextId)}`);
     },
   };
 

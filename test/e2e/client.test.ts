@@ -144,6 +144,20 @@ describe("Sandboxer client", () => {
     await source.kill();
   });
 
+  it("contexts carry a cell's declarations into the next exec; list and delete them", async () => {
+    const box = await sbx.sandboxes.create();
+    const { contextId } = await box.contexts.create();
+    await box.exec("const greeting = 'hi'; function shout(s) { return s.toUpperCase() + '!' }", { context: contextId });
+    expect((await box.exec("shout(greeting)", { context: contextId })).result).toBe("HI!");
+    expect(await box.contexts.list()).toEqual([expect.objectContaining({ contextId, cells: 2 })]);
+    // Another cell outside the context does not see them.
+    expect((await box.exec("typeof greeting")).result).toBe("undefined");
+    await box.contexts.delete(contextId);
+    expect(await box.contexts.list()).toEqual([]);
+    expect(await failure(box.exec("greeting", { context: contextId }))).toMatchObject({ code: "not_found", status: 404 });
+    await box.kill();
+  });
+
   it("kill stops the sandbox; it then answers sandbox_stopped with its reason", async () => {
     const doomed = await sbx.sandboxes.create();
     await doomed.kill();
