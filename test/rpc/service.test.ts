@@ -307,3 +307,39 @@ describe("tenants over RPC", () => {
     expect(errorOf(await none.call("get", id)).code).toBe("unauthorized");
   });
 });
+
+describe("every door stays in step with HTTP", () => {
+  /**
+   * Each HTTP operation and the SandboxService method that does the same. A route added
+   * without its RPC method (or a method renamed) fails here, not in a caller's Worker.
+   * `runCommand` also starts background processes (`background: true`), as over HTTP.
+   */
+  const RPC_METHOD_OF: Record<string, string> = {
+    createSandbox: "create", getSandbox: "get", listSandboxes: "list", updateSandbox: "update",
+    keepaliveSandbox: "keepalive", deleteSandbox: "destroy", execCode: "exec", execCodeStream: "execStream",
+    runOnce: "runOnce", runCommand: "runCommand", runCommandStream: "runCommand", listProcesses: "listProcesses",
+    getProcess: "getProcess", killProcess: "killProcess", createContext: "createContext", listContexts: "listContexts",
+    deleteContext: "deleteContext", createSnapshot: "createSnapshot", restoreSandbox: "restore", pauseSandbox: "pause",
+    resumeSandbox: "resume", listSnapshots: "listSnapshots", getSnapshot: "getSnapshot", deleteSnapshot: "deleteSnapshot",
+    readFile: "readFile", writeFile: "writeFile", listFiles: "listFiles", deleteFile: "deleteFile",
+    listExecutions: "executions", listAudit: "audit", getTypes: "types", putSecret: "putSecret",
+    listSecrets: "listSecrets", deleteSecret: "deleteSecret", listProfiles: "profiles",
+  };
+
+  it("each OpenAPI operation has its SandboxService method, and each per-sandbox one its SandboxHandle method", async () => {
+    const { SandboxService } = await import("../../src/rpc/service");
+    const { SandboxHandle } = await import("../../src/rpc/handle");
+    const doc = await (await api("GET", "/v1/openapi.json", { as: null })).json<any>();
+    const operations = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) =>
+      Object.values(item).map((op: any) => ({ path, operationId: op.operationId as string })),
+    );
+    expect(operations.map((o) => o.operationId).filter((id) => !(id in RPC_METHOD_OF))).toEqual([]);
+    for (const { path, operationId } of operations) {
+      const method = RPC_METHOD_OF[operationId]!;
+      expect(typeof (SandboxService.prototype as any)[method], `SandboxService.${method} for ${operationId}`).toBe("function");
+      if (path.startsWith("/v1/sandboxes/{id}")) {
+        expect(typeof (SandboxHandle.prototype as any)[method], `SandboxHandle.${method} for ${operationId}`).toBe("function");
+      }
+    }
+  });
+});
