@@ -62,6 +62,26 @@ describe("one tenant cannot stop the others", () => {
     expect((await health()).runtime.restarts.total).toBe(before.runtime.restarts.total);
   }, 60_000);
 
+  it("the same eight executions streamed (/exec/stream) are admitted like plain ones: all answer, no restart", async () => {
+    const before = await health();
+    const ids = await Promise.all(Array.from({ length: 8 }, () => a.createSandbox()));
+    const streams = await Promise.all(
+      ids.map(async (id) => {
+        const res = await fetch(`${service.url}/v1/sandboxes/${id}/exec/stream`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${KEY_A}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ code: "const t = Date.now(); while (Date.now() - t < 500) {} 'done'" }),
+        });
+        return { status: res.status, text: await res.text() };
+      }),
+    );
+    for (const stream of streams) {
+      expect(stream.status, stream.text).toBe(200);
+      expect(stream.text).toContain('event: result\ndata: {"result":"done"}');
+    }
+    expect((await health()).runtime.restarts.total).toBe(before.runtime.restarts.total);
+  }, 60_000);
+
   it("160 parked executions from one tenant do not make another tenant's GET or exec wait", async () => {
     const ids = await Promise.all(Array.from({ length: 40 }, () => a.createSandbox()));
     const mine = await b.createSandbox();
