@@ -314,9 +314,9 @@ export class Supervisor {
       release();
       return unavailable(res, `The runtime is ${this.state}; retry shortly.`, this.retryAfterSeconds());
     }
-    res.on("close", release);
+    const execution = execTarget(req.method, req.url) !== null;
     // It may hold the loop for its CPU budget before the runtime next answers (hangThresholdMs).
-    if (attempt === 0 && execTarget(req.method, req.url) !== null) this.execLoadSinceHealthy++;
+    if (attempt === 0 && execution) this.execLoadSinceHealthy++;
     this.inFlight++;
     let finished = false;
     const done = () => {
@@ -325,7 +325,6 @@ export class Supervisor {
         this.inFlight--;
       }
     };
-    res.on("close", done);
     const upstream = http.request(
       {
         host: "127.0.0.1",
@@ -356,6 +355,8 @@ export class Supervisor {
           res.flushHeaders();
         }
         upstreamRes.on("data", (chunk) => {
+          // The client left: the rest is read and dropped, so the runtime's response can end.
+          if (res.destroyed) return;
           if (held) {
             held.push(chunk);
             heldBytes += chunk.length;
@@ -366,7 +367,9 @@ export class Supervisor {
             res.once("drain", () => upstreamRes.resume());
           }
         });
+        res.once("close", () => upstreamRes.resume());
         upstreamRes.on("end", () => {
+          if (res.destroyed) return;
           head();
           res.end();
         });
@@ -392,6 +395,15 @@ export class Supervisor {
       unavailable(res, "The runtime was restarted while handling this request; retry it.", this.retryAfterSeconds());
     };
     upstream.on("error", cutOff);
+    // An execution holds its slot until the runtime is done with it (its response ended, or the
+    // runtime failed), not until its client leaves: workerd runs the code to its end even when
+    // the client is gone, so freeing the slot then would let a tenant that sends and disconnects
+    // run any number of executions at once.
+    const over = execution ? upstream : res;
+    over.on("close", release);
+    over.on("close", done);
+    // Only a request whose body was cut short: the runtime cannot have started it (a complete
+    // request's client leaving does not emit this).
     req.on("aborted", () => upstream.destroy());
     if (attempt === 0) {
       req.pipe(upstream);
