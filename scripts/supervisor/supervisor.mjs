@@ -16,6 +16,8 @@ const PROBE_TIMEOUT_MS = 1000;
 /** Idempotent requests cut off by a restart are sent again once, after the restart, if it ends within this. */
 const RETRY_WAIT_MS = 15_000;
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
+/** Requests that only read; any other request may do heavy work in the runtime (hangCulprits). */
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Response bytes held back until the response is complete (see forward); larger ones stream. */
 const RESPONSE_HOLD_BYTES = 1024 * 1024;
 const START_TIMEOUT_MS = 30_000;
@@ -79,6 +81,8 @@ export class Supervisor {
       windowSlots: MAX_UPSTREAM_CONCURRENCY,
       windowSlotsPerTenant: Math.max(1, Math.floor((MAX_UPSTREAM_CONCURRENCY * 3) / 4)),
     });
+    /** Requests other than executions that may write (snapshot, restore, fork, upload) in flight at the runtime. */
+    this.writesInFlight = 0;
     /** Executions admitted since the runtime last answered: the CPU the silence may legitimately take. */
     this.execLoadSinceHealthy = 0;
     this.ledger = new RestartLedger();
@@ -242,7 +246,7 @@ export class Supervisor {
       const stopped = treeStopped(this.child.pid);
       // Any execution in flight may be the one that froze the loop (even one sent after the last
       // answer can have started before the freeze): a culprit is named only when there is one.
-      const culprits = hangCulprits(this.admission.inFlightExecutions(), stopped);
+      const culprits = hangCulprits(this.admission.inFlightExecutions(), stopped, this.writesInFlight);
       void this.restart(stopped ? "stopped" : "hang", `no answer to the health probe for ${silentMs} ms (threshold ${thresholdMs} ms)`, { culprits });
       return;
     }
@@ -402,6 +406,11 @@ export class Supervisor {
     const over = execution ? upstream : res;
     over.on("close", release);
     over.on("close", done);
+    if (!execution && !READ_METHODS.has(req.method)) {
+      // Counted until the runtime is done with it, like an execution's slot.
+      this.writesInFlight++;
+      upstream.once("close", () => this.writesInFlight--);
+    }
     // Only a request whose body was cut short: the runtime cannot have started it (a complete
     // request's client leaving does not emit this).
     req.on("aborted", () => upstream.destroy());
