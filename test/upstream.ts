@@ -30,6 +30,17 @@ export async function upstream(request: Request): Promise<Response> {
         { method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body: await request.text() },
         { headers: { "x-echo-authorization": request.headers.get("authorization") ?? "" } },
       );
+    case "/echo-escaped": {
+      // The echo as JSON encoders that escape more write it: `<`, `>`, `&` as `\u003c` (Go's
+      // encoding/json), or (`style=all`) every character but letters and digits as `\u00XX`, upper-case hex.
+      const token = request.headers.get("authorization") ?? "";
+      const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+      const value =
+        url.searchParams.get("style") === "all"
+          ? token.replace(/[^A-Za-z0-9]/g, (c) => escape(c).toUpperCase().replace("\\U", "\\u"))
+          : JSON.stringify(token).slice(1, -1).replace(/[<>&]/g, escape);
+      return new Response(`{"authorization":"${value}"}`, { headers: { "content-type": "application/json" } });
+    }
     case "/whoami":
       return json({ authorized: request.headers.get("authorization") === `Bearer ${SECRET_VALUE}` });
     case "/redirect":

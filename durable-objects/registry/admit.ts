@@ -28,6 +28,11 @@ export async function acquireExecutionSlot(env: Env, tenant: string, executionId
   };
 }
 
+/** After a delete brought sandbox `sandboxId`'s workspace down to `bytes`: the rest goes back to the tenant's storage quota. */
+export async function recordStorage(env: Env, tenant: string, sandboxId: string, bytes: number): Promise<void> {
+  await registryStub(env, tenant).recordStorage(sandboxId, bytes);
+}
+
 /** Before a workspace write that brings sandbox `sandboxId` to `bytes`: throws limit_exceeded (storageBytes) past the tenant's quota. */
 export async function reserveStorage(env: Env, tenant: string, sandboxId: string, bytes: number): Promise<void> {
   await registryStub(env, tenant).reserveStorage(sandboxId, bytes, quotasFor(env, tenant).storageBytes);

@@ -65,6 +65,11 @@ export class RegistryDO extends DurableObject<Env> {
     return settle(() => this.quotas.reserveStorage(sandboxId, bytes, max));
   }
 
+  /** Records a sandbox's workspace size after it shrank, giving the bytes back to the tenant's quota. */
+  recordStorage(sandboxId: string, bytes: number): void {
+    this.quotas.recordStorage(sandboxId, bytes);
+  }
+
   /** Stores (or replaces) a sealed secret; true if it is new. Sealing happens in the Worker, never here. */
   putSecret(name: string, sealed: SealedSecret, now: number): { created: boolean; createdAt: number; updatedAt: number } {
     const existing = this.sql.exec<{ created_at: number }>("SELECT created_at FROM secrets WHERE name = ?", name).toArray()[0];

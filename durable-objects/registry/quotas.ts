@@ -71,6 +71,11 @@ export class QuotaLedger {
         { limit: "tenantStorageBytes", quota: "storageBytes", max, used: others },
       );
     }
+    this.recordStorage(sandboxId, bytes);
+  }
+
+  /** Records a sandbox's workspace size after it shrank (a file deleted): no check, it only frees quota. */
+  recordStorage(sandboxId: string, bytes: number): void {
     this.sql.exec("INSERT INTO storage_usage (sandbox_id, bytes) VALUES (?, ?) ON CONFLICT(sandbox_id) DO UPDATE SET bytes = excluded.bytes", sandboxId, bytes);
   }
 }

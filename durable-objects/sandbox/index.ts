@@ -20,7 +20,7 @@ import { sseStream } from "./sse";
 import { HostToolRegistry } from "./host-tools";
 import { hostToolNames, toolsPrelude, TOOLS_ENV_KEY, type HostTools } from "../../src/capabilities/tools";
 import { invokeCapability, projectedWriteBytes } from "./capabilities";
-import { acquireExecutionSlot, reserveStorage } from "../registry/admit";
+import { acquireExecutionSlot, recordStorage, reserveStorage } from "../registry/admit";
 import { StateStore } from "./state-store";
 import { SubrequestCounter } from "./subrequests";
 import { orphanError, parseRestarts } from "./orphans";
@@ -220,6 +220,7 @@ export class SandboxDO extends DurableObject<Env> {
       const s = this.touch(await this.running());
       this.syncRegistryLater(s);
       if (!(await this.provider(s).files.delete(path))) throw new SandboxerError(ErrorCode.notFound, `No file '${path}' in this sandbox's workspace.`);
+      if ((s.provider ?? "isolate") === "isolate") await recordStorage(this.env, s.tenant, s.id, this.workspace.usage().used);
     });
   }
 
@@ -561,7 +562,9 @@ export class SandboxDO extends DurableObject<Env> {
       this.requireRunningExecution(executionId);
       const projected = projectedWriteBytes(this.workspace, s, call);
       if (projected !== null) await reserveStorage(this.env, s.tenant, s.id, projected);
-      return invokeCapability({ workspace: this.workspace, state: this.state, audit: this.audit, subrequests: this.subrequests }, s, call, executionId);
+      const value = invokeCapability({ workspace: this.workspace, state: this.state, audit: this.audit, subrequests: this.subrequests }, s, call, executionId);
+      if (call.capability === "files" && call.method === "delete" && value === true) await recordStorage(this.env, s.tenant, s.id, this.workspace.usage().used);
+      return value;
     });
   }
 

@@ -25,7 +25,9 @@ export const MAX_PENDING_PER_SANDBOX = 4 + 64;
 /** Requests one tenant may have waiting at the proxy before 429. */
 export const MAX_WAITING_PER_TENANT = 1024;
 
-const EXEC_PATH = /^\/v1\/(?:sandboxes\/([^/?#]+)\/(?:exec|commands)|exec)(?:[?#].*)?$/;
+/** Routes that run sandbox code: exec and commands (plain or streamed), the one-shot, and MCP (its tools run code). */
+const EXEC_PATH = /^\/v1\/(?:sandboxes\/([^/]+)\/(?:exec|commands)(?:\/stream)?|exec)$/;
+const MCP_PATH = "/mcp";
 
 /** Tenant lookup by API key hash, from the same `API_KEYS` the Worker uses. */
 export function tenantResolver(apiKeysJson) {
@@ -52,11 +54,50 @@ export function tenantResolver(apiKeysJson) {
   };
 }
 
-/** Is this request one that runs sandbox code? Returns its sandbox id ("" for one-shot), or null. */
+/**
+ * Is this request one that runs sandbox code? Returns its sandbox id ("" for a one-shot and for
+ * MCP, whose tools may run code in any sandbox or none), or null.
+ */
 export function execTarget(method, url) {
   if (method !== "POST") return null;
-  const match = EXEC_PATH.exec(url ?? "");
+  const path = routedPath(url ?? "");
+  // A target the runtime might route but we cannot read is treated as an execution: an
+  // execution slot held briefly by a request that runs nothing costs its own tenant only.
+  if (path === undefined) return "";
+  if (path === MCP_PATH) return "";
+  const match = EXEC_PATH.exec(path);
   return match ? (match[1] ?? "") : null;
+}
+
+/**
+ * The path the Worker's router will match, not the raw request target: the runtime parses the
+ * target as a URL (absolute form, dot segments, backslashes), and Hono decodes percent-escapes
+ * (decodeURI) and ignores a trailing slash (`strict: false`). Without this, `/exec/`, `/%65xec`
+ * or `/x/../exec` would run code without being admitted as an execution.
+ */
+function routedPath(target) {
+  let pathname;
+  try {
+    pathname = new URL(target.startsWith("/") ? `http://runtime${target}` : target).pathname;
+  } catch {
+    return undefined;
+  }
+  // As Hono does: `%25` stays as it is, everything else decodeURI decodes is decoded.
+  pathname = pathname.replace(/%25/g, "%2525");
+  let decoded;
+  try {
+    decoded = decodeURI(pathname);
+  } catch {
+    // What decodeURI refuses as a whole, Hono decodes escape by escape.
+    decoded = pathname.replace(/(?:%[0-9A-Fa-f]{2})+/g, (escapes) => {
+      try {
+        return decodeURI(escapes);
+      } catch {
+        return escapes;
+      }
+    });
+  }
+  return decoded.length > 1 && decoded.endsWith("/") ? decoded.slice(0, -1) : decoded;
 }
 
 /** One pool of slots with per-tenant FIFO queues, served fewest-running-first, then round-robin. */

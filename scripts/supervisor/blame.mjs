@@ -29,12 +29,14 @@ export class RestartLedger {
 
 /**
  * The culprit of a hang, when it can be known: the runtime burning CPU (not stopped by a
- * signal) and exactly one sandbox with executions in flight. Anything else (several
- * candidates, a one-shot execution among them, a stopped process, none) blames no one.
+ * signal), exactly one sandbox with executions in flight, and no other request in flight that
+ * may hold the loop too (`writesInFlight`: a snapshot, restore, fork or large upload does work
+ * between its yields). Anything else (several candidates, a one-shot execution among them, a
+ * write in flight, a stopped process, none) blames no one.
  * @param {{ tenant: string, sandboxId: string }[]} candidates
  */
-export function hangCulprits(candidates, stopped) {
-  if (stopped) return [];
+export function hangCulprits(candidates, stopped, writesInFlight = 0) {
+  if (stopped || writesInFlight > 0) return [];
   const keys = new Set(candidates.filter((c) => c.sandboxId !== "").map((c) => `${c.tenant}:${c.sandboxId}`));
   return keys.size === 1 && candidates.every((c) => c.sandboxId !== "") ? [...keys] : [];
 }

@@ -16,6 +16,8 @@ const PROBE_TIMEOUT_MS = 1000;
 /** Idempotent requests cut off by a restart are sent again once, after the restart, if it ends within this. */
 const RETRY_WAIT_MS = 15_000;
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
+/** Requests that only read; any other request may do heavy work in the runtime (hangCulprits). */
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Response bytes held back until the response is complete (see forward); larger ones stream. */
 const RESPONSE_HOLD_BYTES = 1024 * 1024;
 const START_TIMEOUT_MS = 30_000;
@@ -79,6 +81,8 @@ export class Supervisor {
       windowSlots: MAX_UPSTREAM_CONCURRENCY,
       windowSlotsPerTenant: Math.max(1, Math.floor((MAX_UPSTREAM_CONCURRENCY * 3) / 4)),
     });
+    /** Requests other than executions that may write (snapshot, restore, fork, upload) in flight at the runtime. */
+    this.writesInFlight = 0;
     /** Executions admitted since the runtime last answered: the CPU the silence may legitimately take. */
     this.execLoadSinceHealthy = 0;
     this.ledger = new RestartLedger();
@@ -242,7 +246,7 @@ export class Supervisor {
       const stopped = treeStopped(this.child.pid);
       // Any execution in flight may be the one that froze the loop (even one sent after the last
       // answer can have started before the freeze): a culprit is named only when there is one.
-      const culprits = hangCulprits(this.admission.inFlightExecutions(), stopped);
+      const culprits = hangCulprits(this.admission.inFlightExecutions(), stopped, this.writesInFlight);
       void this.restart(stopped ? "stopped" : "hang", `no answer to the health probe for ${silentMs} ms (threshold ${thresholdMs} ms)`, { culprits });
       return;
     }
@@ -314,9 +318,9 @@ export class Supervisor {
       release();
       return unavailable(res, `The runtime is ${this.state}; retry shortly.`, this.retryAfterSeconds());
     }
-    res.on("close", release);
+    const execution = execTarget(req.method, req.url) !== null;
     // It may hold the loop for its CPU budget before the runtime next answers (hangThresholdMs).
-    if (attempt === 0 && execTarget(req.method, req.url) !== null) this.execLoadSinceHealthy++;
+    if (attempt === 0 && execution) this.execLoadSinceHealthy++;
     this.inFlight++;
     let finished = false;
     const done = () => {
@@ -325,7 +329,6 @@ export class Supervisor {
         this.inFlight--;
       }
     };
-    res.on("close", done);
     const upstream = http.request(
       {
         host: "127.0.0.1",
@@ -356,6 +359,8 @@ export class Supervisor {
           res.flushHeaders();
         }
         upstreamRes.on("data", (chunk) => {
+          // The client left: the rest is read and dropped, so the runtime's response can end.
+          if (res.destroyed) return;
           if (held) {
             held.push(chunk);
             heldBytes += chunk.length;
@@ -366,7 +371,9 @@ export class Supervisor {
             res.once("drain", () => upstreamRes.resume());
           }
         });
+        res.once("close", () => upstreamRes.resume());
         upstreamRes.on("end", () => {
+          if (res.destroyed) return;
           head();
           res.end();
         });
@@ -392,6 +399,20 @@ export class Supervisor {
       unavailable(res, "The runtime was restarted while handling this request; retry it.", this.retryAfterSeconds());
     };
     upstream.on("error", cutOff);
+    // An execution holds its slot until the runtime is done with it (its response ended, or the
+    // runtime failed), not until its client leaves: workerd runs the code to its end even when
+    // the client is gone, so freeing the slot then would let a tenant that sends and disconnects
+    // run any number of executions at once.
+    const over = execution ? upstream : res;
+    over.on("close", release);
+    over.on("close", done);
+    if (!execution && !READ_METHODS.has(req.method)) {
+      // Counted until the runtime is done with it, like an execution's slot.
+      this.writesInFlight++;
+      upstream.once("close", () => this.writesInFlight--);
+    }
+    // Only a request whose body was cut short: the runtime cannot have started it (a complete
+    // request's client leaving does not emit this).
     req.on("aborted", () => upstream.destroy());
     if (attempt === 0) {
       req.pipe(upstream);

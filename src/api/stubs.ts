@@ -70,6 +70,7 @@ export type RegistryRpc = Unwrapped<
     | "acquireExecution"
     | "releaseExecution"
     | "reserveStorage"
+    | "recordStorage"
   >
 >;
 

@@ -44,6 +44,11 @@ const LISTED_TYPE_RESOURCES = 100;
 export function buildMcpServer(ops: Operations, version: string): McpServer {
   const server = new McpServer({ name: "sand-boxer", version }, { instructions: INSTRUCTIONS, capabilities: { tools: {}, resources: {} } });
 
+  // One POST may carry a JSON-RPC batch (up to 100 calls), which the SDK would run all at once:
+  // the local runtime's admission counts a POST /mcp as one execution
+  // (scripts/supervisor/admission.mjs), so its tool calls take turns, one running at a time.
+  let turn: Promise<void> = Promise.resolve();
+
   /** Registers a tool whose failures become `isError` results rather than protocol errors. */
   function tool<S extends z.ZodObject>(
     name: string,
@@ -54,10 +59,16 @@ export function buildMcpServer(ops: Operations, version: string): McpServer {
   ): void {
     // The SDK has parsed `args` with `inputSchema`; its callback type cannot follow a generic S.
     const guarded = async (args: z.output<S>): Promise<CallToolResult> => {
+      const previous = turn;
+      let done!: () => void;
+      turn = new Promise((resolve) => (done = resolve));
+      await previous;
       try {
         return await run(args);
       } catch (error) {
         return errorResult(error, name);
+      } finally {
+        done();
       }
     };
     // Closed world unless a tool says otherwise: only run_code's code can reach beyond sand-boxer.

@@ -33,6 +33,23 @@ describe("per-tenant quotas", () => {
     for (const id of [ids[0], ids[2]]) await api("DELETE", `/v1/sandboxes/${id}`, { as: "q" });
   }, 30_000);
 
+  it("storage: deleting a file gives its bytes back to the tenant's quota, by HTTP and through the files capability", async () => {
+    // Two sandboxes: a write recounts its own sandbox's workspace, so only another sandbox's
+    // write shows whether the deleted bytes still count.
+    const one = (await createSandbox({}, "q")).id;
+    const two = (await createSandbox({ capabilities: [{ name: "files" }] }, "q")).id;
+    const put = (id: string, path: string, bytes: number) => api("PUT", `/v1/sandboxes/${id}/files/${path}`, { as: "q", body: "x".repeat(bytes) });
+    expect((await put(one, "a.bin", 900)).status).toBe(201);
+    expect((await put(two, "b.bin", 900)).status).toBe(422);
+    expect((await api("DELETE", `/v1/sandboxes/${one}/files/a.bin`, { as: "q" })).status).toBe(204);
+    expect((await put(two, "b.bin", 900)).status).toBe(201);
+    // The same through the capability: the code deletes what was written, and the other sandbox can write as much.
+    const out = await (await api("POST", `/v1/sandboxes/${two}/exec`, { as: "q", json: { code: `await env.files.delete("b.bin"); 'gone'` } })).json<any>();
+    expect(out).toMatchObject({ status: "ok", result: "gone" });
+    expect((await put(one, "a.bin", 900)).status).toBe(201);
+    for (const id of [one, two]) await api("DELETE", `/v1/sandboxes/${id}`, { as: "q" });
+  }, 30_000);
+
   it("executions in flight: past the quota a 429 names it; the slots come back when executions end", async () => {
     const ids = [(await createSandbox({ capabilities: [{ name: "files" }] }, "q")).id, (await createSandbox({}, "q")).id];
     const slow = "await new Promise((r) => setTimeout(r, 1500)); 'done'";

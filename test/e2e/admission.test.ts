@@ -23,6 +23,37 @@ describe("admission at the supervisor's proxy", () => {
     expect(execTarget("POST", "/v1/sandboxes")).toBeNull();
   });
 
+  it("streamed executions and commands are executions too", () => {
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a/exec/stream")).toBe("sbx_a");
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a/commands/stream")).toBe("sbx_a");
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a/exec/stream?x=1")).toBe("sbx_a");
+    expect(execTarget("GET", "/v1/sandboxes/sbx_a/exec/stream")).toBeNull();
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a/snapshots")).toBeNull();
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a/exec/other")).toBeNull();
+  });
+
+  it("POST /mcp is an execution in no one sandbox (its tools run code); GET /mcp is not", () => {
+    expect(execTarget("POST", "/mcp")).toBe("");
+    expect(execTarget("POST", "/mcp/")).toBe("");
+    expect(execTarget("POST", "/mcp?x=1")).toBe("");
+    expect(execTarget("GET", "/mcp")).toBeNull();
+  });
+
+  it("reads a target as the Worker routes it: trailing slash, percent-escapes, dot segments, absolute form", () => {
+    // Each of these ran code on the local runtime without being admitted as an execution.
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a/exec/")).toBe("sbx_a");
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a/%65xec")).toBe("sbx_a");
+    expect(execTarget("POST", "/v1/%65xec")).toBe("");
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a/./exec")).toBe("sbx_a");
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a/x/../exec")).toBe("sbx_a");
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a/%2e/exec/stream/")).toBe("sbx_a");
+    expect(execTarget("POST", "http://elsewhere/v1/sandboxes/sbx_a/commands")).toBe("sbx_a");
+    expect(execTarget("POST", "/%6Dcp")).toBe("");
+    // Not routed to an execution by the Worker either: a doubled slash, an escaped slash.
+    expect(execTarget("POST", "//v1/sandboxes/sbx_a/exec")).toBeNull();
+    expect(execTarget("POST", "/v1/sandboxes/sbx_a%2Fexec")).toBeNull();
+  });
+
   it("maps API keys to tenants by their SHA-256, unknown keys to one shared lane", () => {
     const resolve = tenantResolver(JSON.stringify({ acme: [createHash("sha256").update("k1").digest("hex")] }));
     expect(resolve("Bearer k1")).toBe("acme");

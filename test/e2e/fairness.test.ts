@@ -62,6 +62,26 @@ describe("one tenant cannot stop the others", () => {
     expect((await health()).runtime.restarts.total).toBe(before.runtime.restarts.total);
   }, 60_000);
 
+  it("the same eight executions streamed (/exec/stream) are admitted like plain ones: all answer, no restart", async () => {
+    const before = await health();
+    const ids = await Promise.all(Array.from({ length: 8 }, () => a.createSandbox()));
+    const streams = await Promise.all(
+      ids.map(async (id) => {
+        const res = await fetch(`${service.url}/v1/sandboxes/${id}/exec/stream`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${KEY_A}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ code: "const t = Date.now(); while (Date.now() - t < 500) {} 'done'" }),
+        });
+        return { status: res.status, text: await res.text() };
+      }),
+    );
+    for (const stream of streams) {
+      expect(stream.status, stream.text).toBe(200);
+      expect(stream.text).toContain('event: result\ndata: {"result":"done"}');
+    }
+    expect((await health()).runtime.restarts.total).toBe(before.runtime.restarts.total);
+  }, 60_000);
+
   it("160 parked executions from one tenant do not make another tenant's GET or exec wait", async () => {
     const ids = await Promise.all(Array.from({ length: 40 }, () => a.createSandbox()));
     const mine = await b.createSandbox();
@@ -122,6 +142,33 @@ describe("one tenant cannot stop the others", () => {
     expect(refused.length).toBe(80 - 68);
     expect(refused[0]).toMatchObject({ retryAfter: "1", body: { code: "rate_limited", status: 429 } });
     expect(refused[0]!.body.detail).toMatch(/already running or waiting in this sandbox/);
+  }, 60_000);
+
+  it("a client that sends an execution and leaves keeps its slot until the code has run: a tenant cannot run more than its four at once by disconnecting", async () => {
+    const ids = await Promise.all(Array.from({ length: 12 }, () => a.createSandbox()));
+    // Earlier tests' executions run on after their clients left; start with none of A's in flight.
+    await until(async () => (await health()).runtime.execsInFlight === 0);
+    for (const id of ids) {
+      const abort = new AbortController();
+      const sent = fetch(`${service.url}/v1/sandboxes/${id}/exec`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${KEY_A}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ code: "await new Promise((r) => setTimeout(r, 4000)); 'ran'" }),
+        signal: abort.signal,
+      }).catch(() => undefined);
+      await sleep(250);
+      abort.abort();
+      await sent;
+    }
+    const histories = async () =>
+      (await Promise.all(ids.map(async (id) => (await a.call("GET", `/v1/sandboxes/${id}/executions`)).body.executions))).flat();
+    // workerd runs an execution to its end when its client is gone: the ones admitted finish ok.
+    await until(async () => (await histories()).every((row: any) => row.status !== "running") && (await health()).runtime.execsInFlight === 0);
+    const ran = await histories();
+    expect(ran.length).toBeGreaterThan(0);
+    expect(ran.every((row: any) => row.status === "ok")).toBe(true);
+    // Without holding the slot, all twelve ran at once (each client left after 250 ms).
+    expect(ran.length).toBeLessThanOrEqual(4);
   }, 60_000);
 
   it("a burst of 6,000 capability calls inside a 200 ms budget ends on a limit and the runtime keeps answering", async () => {
@@ -252,6 +299,15 @@ describe("what a sandbox's own code cannot undo", () => {
     expect(res.body.errors[0].message).toMatch(/printable ASCII/);
   });
 });
+
+/** Polls `check` until it holds (at most `timeoutMs`). */
+async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error("condition not met in time");
+    await sleep(100);
+  }
+}
 
 function countBy(values: (number | string)[]): Record<string, number> {
   const counts: Record<string, number> = {};

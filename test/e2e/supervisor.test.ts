@@ -1,5 +1,6 @@
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { client, sleep, startService, type Service } from "./service";
+import { client, KEY, sleep, startService, type Service } from "./service";
 
 /** Kills the runtime's whole process group (node + workerd), as a crash or the OOM killer would. */
 function killRuntime(pid: number) {
@@ -104,6 +105,35 @@ describe("the supervisor", () => {
     expect(history.body.executions[0]).toMatchObject({ status: "error", errorName: "LimitExceeded", limit: "cpu" });
     expect((await api.exec(other, "'fine'")).body.result).toBe("fine");
     expect(service.stderr()).toMatch(/runtime restarted: reason=hang .*; culprit local:sbx_/);
+  });
+
+  it("the same freeze while another sandbox's upload is in flight blames no one: the execution is recorded as Interrupted", async () => {
+    const api = client(service.url);
+    const id = await api.createSandbox();
+    const other = await api.createSandbox();
+    const before = await health(service.url);
+    // An upload the runtime is still receiving: a write that may hold the loop too.
+    const upload = http.request(`${service.url}/v1/sandboxes/${other}/files/big.bin`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${KEY}`, "Content-Length": "1000000" },
+    });
+    upload.on("error", () => undefined);
+    const uploadAnswer = new Promise<number>((resolve) => upload.on("response", (res) => (res.resume(), resolve(res.statusCode ?? 0))));
+    upload.write("x".repeat(1000));
+    await sleep(300);
+    try {
+      const res = await api.exec(id, "/^(a+)+\\1$/.test('a'.repeat(40) + 'b')");
+      expect(res.status).toBe(503);
+      await waitReady(service.url, 7000, before.runtime.restarts.total);
+      expect(await uploadAnswer).toBe(503);
+    } finally {
+      upload.destroy();
+    }
+    const history = await api.call("GET", `/v1/sandboxes/${id}/executions`);
+    expect(history.body.executions[0]).toMatchObject({ status: "error", errorName: "Interrupted" });
+    expect(history.body.executions[0].limit).toBeUndefined();
+    const restarts = service.stderr().match(/runtime restarted: reason=hang .*/g) ?? [];
+    expect(restarts.at(-1)).not.toMatch(/culprit/);
   });
 
   it("TTL alarms that fell due while the runtime was down fire after the restart", async () => {

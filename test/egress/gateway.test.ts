@@ -365,7 +365,15 @@ describe("secrets by placeholder", () => {
       encodeURIComponent(v).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()),
       new URLSearchParams({ v }).toString().slice(2),
       v.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!),
+      v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`),
+      JSON.stringify(v).slice(1, -1).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+      v.replace(/[^A-Za-z0-9]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}`),
     ];
+
+    it("the forms checked for are the ones escaping gives (each differs from the raw value)", () => {
+      const all = forms(ESCAPY_VALUE);
+      expect(new Set(all).size).toBe(all.length);
+    });
 
     it("is scrubbed from JSON echoes, HTML error pages and percent-encoded cookies", async () => {
       const { id } = await createSandbox(ESCAPY);
@@ -375,11 +383,19 @@ describe("secrets by placeholder", () => {
          const echo = await fetch("https://api.allowed.test/echo", { method: "POST", headers: auth, body: JSON.stringify({ t: env.T }) });
          const html = await fetch("https://api.allowed.test/html-fail", { headers: auth });
          const cookie = await fetch("https://api.allowed.test/cookie", { headers: auth });
-         ({ echo: await echo.text(), html: await html.text(), cookie: cookie.headers.get("set-cookie") })`,
+         const go = await fetch("https://api.allowed.test/echo-escaped", { headers: auth });
+         const every = await fetch("https://api.allowed.test/echo-escaped?style=all", { headers: auth });
+         ({ echo: await echo.text(), echoHeader: echo.headers.get("x-echo-authorization"), html: await html.text(),
+            cookie: cookie.headers.get("set-cookie"), go: await go.text(), every: await every.text() })`,
       );
       expect(out.status).toBe("ok");
-      const everything = JSON.stringify(out);
-      for (const form of forms(ESCAPY_VALUE)) expect(everything).not.toContain(form);
+      // Each string as the code got it: searching their JSON encoding would re-escape `"` and `\`,
+      // and no raw, JSON or HTML form could ever match.
+      for (const [name, text] of Object.entries(out.result as Record<string, string>)) {
+        expect(typeof text, name).toBe("string");
+        for (const form of forms(ESCAPY_VALUE)) expect(text, `${name} carries ${form}`).not.toContain(form);
+        expect(text, name).toMatch(/sbx_placeholder_/);
+      }
       expect(out.result.echo).toContain("Bearer sbx_placeholder_");
       expect(out.result.html).toContain("invalid token: Bearer sbx_placeholder_");
       expect(out.result.cookie).toMatch(/^t=Bearer%20sbx_placeholder_[a-z2-7]+; Path=\/$/);

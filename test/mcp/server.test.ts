@@ -217,6 +217,23 @@ describe("/mcp", () => {
     expect(await res.json()).toMatchObject({ jsonrpc: "2.0", error: { code: -32700 } });
   });
 
+  it("runs the tool calls of one batched POST one after another (the local runtime admits the POST as one execution)", async () => {
+    const code = "const began = Date.now(); await new Promise((r) => setTimeout(r, 200)); [began, Date.now()]";
+    const batch = [1, 2, 3].map((id) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "run_code", arguments: { code } } }));
+    const res = await exports.default.fetch(
+      new Request("http://sandboxer.test/mcp", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${KEYS.a}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream" },
+        body: JSON.stringify(batch),
+      }),
+    );
+    expect(res.status).toBe(200);
+    const replies = (await res.json()) as { id: number; result: { structuredContent: { status: string; result: [number, number] } } }[];
+    const spans = replies.sort((x, y) => x.id - y.id).map((reply) => reply.result.structuredContent);
+    expect(spans.map((span) => span.status)).toEqual(["ok", "ok", "ok"]);
+    for (let n = 1; n < spans.length; n++) expect(spans[n]!.result[0]).toBeGreaterThanOrEqual(spans[n - 1]!.result[1]);
+  });
+
   it("answers other methods with 405 problem+json", async () => {
     for (const method of ["GET", "DELETE", "PUT"]) {
       const res = await exports.default.fetch(new Request("http://sandboxer.test/mcp", { method, headers: { Authorization: `Bearer ${KEYS.a}` } }));
