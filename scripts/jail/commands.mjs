@@ -1,14 +1,10 @@
 // Commands in a sandbox's jail: run to completion (with or without streaming) and background
 // processes. Every command gets the sandbox's limits: CPU seconds and file size (rlimits),
 // processes and memory (the sandbox's cgroups), wall time (killed here), output (killed here
-// once a stream passes the cap, so an output flood ends at once), and disk (the workspace is
-// measured while commands run; past the quota the sandbox's commands are killed).
+// once a stream passes the cap, so an output flood ends at once), and disk (the sandbox
+// measures its workspace while anything runs in it; past the quota everything is killed).
 import { randomUUID } from "node:crypto";
 import { killJailed, oomKills } from "./jail.mjs";
-import { workspaceBytes } from "./workspace.mjs";
-
-/** How often the workspace size is measured while a command runs. */
-const DISK_CHECK_MS = 1000;
 /** Bytes of output kept for a background process (a rolling tail). */
 const PROCESS_TAIL_BYTES = 64 * 1024;
 /**
@@ -97,12 +93,6 @@ export function runCommand(sandbox, original, onChunk) {
     killJailed(child);
   };
   const wall = setTimeout(() => stop("wall"), wallMs);
-  const disk = setInterval(() => {
-    if (workspaceBytes(sandbox.workspaceDir, limits.storageBytes) > limits.storageBytes) {
-      stop("disk");
-      sandbox.killAll();
-    }
-  }, DISK_CHECK_MS);
   const feed = (name, capture) => (chunk) => {
     capture.add(chunk);
     if (onChunk && capture.kept <= capture.cap) {
@@ -115,11 +105,10 @@ export function runCommand(sandbox, original, onChunk) {
   child.stdout.on("data", feed("stdout", out));
   child.stderr.on("data", feed("stderr", err));
   writeStdin(child, request.stdin);
-  sandbox.track(child);
+  sandbox.track(child, (why) => (limit ??= why));
   return new Promise((resolve) => {
     child.on("close", (code, signal) => {
       clearTimeout(wall);
-      clearInterval(disk);
       sandbox.untrack(child);
       // Killed by the kernel: SIGXCPU/SIGKILL past RLIMIT_CPU, SIGKILL from the OOM killer, SIGXFSZ.
       // bwrap passes the command's status on, so a signal shows as 128 + its number.
@@ -201,7 +190,7 @@ export class ProcessTable {
     child.stdout.on("data", tail(entry.stdout));
     child.stderr.on("data", tail(entry.stderr));
     writeStdin(child, request.stdin);
-    this.sandbox.track(child);
+    this.sandbox.track(child, (why) => (entry.limit ??= why));
     let exited;
     entry.exited = new Promise((resolve) => (exited = resolve));
     // "exit", not "close": paused pipes would never close.

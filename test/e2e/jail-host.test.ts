@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ESM module of the jail host (Node code, no types)
 import { startJailHost } from "../../scripts/jail/host.mjs";
+// @ts-expect-error: plain ESM module of the jail host (Node code, no types)
+import { workspaceBytes } from "../../scripts/jail/workspace.mjs";
 
 /**
  * The jail host on its own (scripts/jail), with limits far smaller than a profile's so the
@@ -35,6 +37,21 @@ async function post(path: string, body: unknown, key = KEY_A) {
   return { status: res.status, body: (await res.json()) as any };
 }
 
+async function get(path: string, key = KEY_A) {
+  const res = await fetch(`${host.url}${path}`, { headers: headers(key) });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** Polls a background process until it is no longer running (or the time is up). */
+async function settled(processId: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { process } = (await get(`/api/process/${processId}`)).body;
+    if (process.status !== "running" || Date.now() > deadline) return process;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "sandboxer-jail-"));
   host = await startJailHost({ secret: SECRET, stateDir, rootfs: process.env.SANDBOXER_ROOTFS ?? join(import.meta.dirname, "../../.sandboxer/rootfs") });
@@ -64,6 +81,21 @@ describe("jail host", () => {
     const write = await post("/api/write", { path: "/workspace/more.bin", content: Buffer.alloc(900_000).toString("base64"), encoding: "base64" });
     expect([413, 422]).toContain(write.status);
     await post("/api/execute", { command: "rm -f f*" });
+    expect((await post("/api/execute", { command: "echo ok" })).body.stdout).toBe("ok\n");
+  });
+
+  it("a background disk filler is stopped at the workspace quota too, and its process says so", async () => {
+    // Paced (about 4.5 MB/s) so that where it stops shows the quota's check, not the filler's end.
+    const started = await post("/api/process/start", { command: "for i in $(seq 1 40); do head -c 900000 /dev/zero > bg$i; sleep 0.2; done; sleep 600" });
+    expect(started.status).toBe(200);
+    try {
+      const info = await settled(started.body.processId, 15_000);
+      expect(info).toMatchObject({ status: "failed", limit: "disk", exitCode: 137 });
+      // Stopped a check or so past the 8 MiB quota, long before the filler's 36 MB.
+      expect(workspaceBytes(join(stateDir, "workspaces", KEY_A))).toBeLessThan(27_000_000);
+    } finally {
+      await post("/api/execute", { command: "rm -f bg*" });
+    }
     expect((await post("/api/execute", { command: "echo ok" })).body.stdout).toBe("ok\n");
   });
 
