@@ -202,6 +202,28 @@ describe("linux sandboxes: files", () => {
   });
 });
 
+describe("linux sandboxes: snapshots", () => {
+  it("a workspace with symlinks (one out of /workspace) snapshots, forks, pauses and resumes; the links are left out, by name", async () => {
+    const id = await linuxSandbox();
+    await run(id, { cmd: "mkdir -p venv/bin && echo kept > kept.txt && ln -s /usr/bin/python3 venv/bin/python && ln -s kept.txt inside-link && ln -s /etc/passwd passwd-link" });
+    const listed = await api.call("GET", `/v1/sandboxes/${id}/files?prefix=passwd`);
+    expect(listed.body).toEqual([expect.objectContaining({ path: "passwd-link", symlink: true })]);
+    const snap = await api.call("POST", `/v1/sandboxes/${id}/snapshots`, {});
+    expect(snap.status).toBe(201);
+    expect(snap.body.skippedSymlinks).toEqual(["inside-link", "passwd-link", "venv/bin/python"]);
+    const fork = await api.call("POST", "/v1/sandboxes", { fromSnapshot: snap.body.snapshotId });
+    expect(fork.status).toBe(201);
+    // Only the regular file came along: no link, and no copy of what a link pointed at.
+    expect((await run(fork.body.id, { cmd: "find . -mindepth 1 -not -type d" })).body.stdout).toBe("./kept.txt\n");
+    const paused = await api.call("POST", `/v1/sandboxes/${id}/pause`);
+    expect(paused.status).toBe(200);
+    const audit = await api.call("GET", `/v1/sandboxes/${id}/audit`);
+    expect(audit.body.entries.find((e: any) => e.action === "pause").detail).toContain("passwd-link");
+    expect((await api.call("POST", `/v1/sandboxes/${id}/resume`)).status).toBe(200);
+    expect((await run(id, { cmd: "cat kept.txt; find . -mindepth 1 -not -type d" })).body.stdout).toBe("kept\n./kept.txt\n");
+  });
+});
+
 describe("linux sandboxes: background processes", () => {
   it("starts, lists, inspects (with the output tail) and kills a process tree", async () => {
     const id = await linuxSandbox();

@@ -279,7 +279,7 @@ export class LinuxProvider implements SandboxProvider {
         for (const file of listing.files) {
           const path = file.absolutePath.startsWith(`${WORKSPACE_ROOT}/`) ? file.absolutePath.slice(WORKSPACE_ROOT.length + 1) : file.relativePath;
           if (file.type === "directory" || !path.startsWith(prefix) || path.startsWith(".sandboxer/")) continue;
-          entries.push({ path, size: file.size, updatedAt: new Date(file.modifiedAt).toISOString() });
+          entries.push({ path, size: file.size, updatedAt: new Date(file.modifiedAt).toISOString(), ...(file.type === "symlink" ? { symlink: true as const } : {}) });
         }
         return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       },
