@@ -4,7 +4,7 @@
 // once a stream passes the cap, so an output flood ends at once), and disk (the sandbox
 // measures its workspace while anything runs in it; past the quota everything is killed).
 import { randomUUID } from "node:crypto";
-import { killJailed, oomKills } from "./jail.mjs";
+import { killJailed, oomKills, pidsLimitHits } from "./jail.mjs";
 /** Bytes of output kept for a background process (a rolling tail). */
 const PROCESS_TAIL_BYTES = 64 * 1024;
 /**
@@ -82,7 +82,7 @@ export function runCommand(sandbox, original, onChunk) {
   const { limits } = sandbox;
   const wallMs = Math.min(request.timeoutMs ?? limits.wallMs, limits.wallMs);
   const started = Date.now();
-  const oomBefore = oomKills(sandbox.cgroups);
+  const kernelBefore = kernelCounters(sandbox);
   const child = sandbox.spawn(request);
   const out = new Capture(limits.outputBytes);
   const err = new Capture(limits.outputBytes);
@@ -110,11 +110,7 @@ export function runCommand(sandbox, original, onChunk) {
     child.on("close", (code, signal) => {
       clearTimeout(wall);
       sandbox.untrack(child);
-      // Killed by the kernel: SIGXCPU/SIGKILL past RLIMIT_CPU, SIGKILL from the OOM killer, SIGXFSZ.
-      // bwrap passes the command's status on, so a signal shows as 128 + its number.
-      if (!limit && (signal === "SIGXCPU" || code === 128 + SIGNALS.SIGXCPU)) limit = "cpu";
-      if (!limit && (signal === "SIGXFSZ" || code === 128 + SIGNALS.SIGXFSZ)) limit = "disk";
-      if (!limit && oomKills(sandbox.cgroups) > oomBefore) limit = "memory";
+      limit ??= kernelLimit(sandbox, kernelBefore, code, signal);
       const exitCode = code ?? 128 + signalNumber(signal);
       resolve({
         success: exitCode === 0 && !limit,
@@ -130,6 +126,26 @@ export function runCommand(sandbox, original, onChunk) {
       });
     });
   });
+}
+
+/** The sandbox's cgroup event counters, to tell afterwards whether a limit acted meanwhile. */
+function kernelCounters(sandbox) {
+  return { oom: oomKills(sandbox.cgroups), pids: pidsLimitHits(sandbox.cgroups) };
+}
+
+/**
+ * The limit the kernel enforced on a command that has ended, if any: SIGXCPU past RLIMIT_CPU,
+ * SIGXFSZ past the file-size limit (bwrap passes the status on, so a signal shows as 128 + its
+ * number), the OOM killer, or forks refused at pids.max. The cgroup counters are the
+ * sandbox's: a background process hitting a limit meanwhile is counted too. Without cgroups
+ * (rlimit fallbacks) memory and processes cannot be told apart from other failures.
+ */
+function kernelLimit(sandbox, before, code, signal) {
+  if (signal === "SIGXCPU" || code === 128 + SIGNALS.SIGXCPU) return "cpu";
+  if (signal === "SIGXFSZ" || code === 128 + SIGNALS.SIGXFSZ) return "disk";
+  if (oomKills(sandbox.cgroups) > before.oom) return "memory";
+  if (pidsLimitHits(sandbox.cgroups) > before.pids) return "processes";
+  return undefined;
 }
 
 function writeStdin(child, stdin) {
@@ -161,6 +177,7 @@ export class ProcessTable {
     if (this.processes.get(id)?.status === "running") {
       throw Object.assign(new Error(`Process ${id} is already running.`), { code: "PROCESS_EXISTS", httpStatus: 409 });
     }
+    const kernelBefore = kernelCounters(this.sandbox);
     const child = this.sandbox.spawn(request);
     const entry = {
       id,
@@ -199,6 +216,7 @@ export class ProcessTable {
       child.stdout.resume();
       child.stderr.resume();
       this.sandbox.untrack(child);
+      if (!entry.killed) entry.limit ??= kernelLimit(this.sandbox, kernelBefore, code, signal);
       entry.exitCode = code ?? 128 + signalNumber(signal);
       entry.endTime = new Date().toISOString();
       entry.status = entry.killed ? "killed" : entry.exitCode === 0 ? "completed" : "failed";
