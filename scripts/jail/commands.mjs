@@ -63,7 +63,7 @@ class Tail {
  * container server, which has no stdin field, runs it the same way. Here we run the user's
  * command directly with that stdin: one bash and one base64 process fewer per command.
  */
-const CLIENT_WRAPPERS = new Set(['bash -c "$SANDBOXER_CMD" 0</dev/null', 'bash -c "$SANDBOXER_CMD" 0< <(printf %s "$SANDBOXER_STDIN_B64" | base64 -d)']);
+const CLIENT_WRAPPERS = new Set(['bash -lc "$SANDBOXER_CMD" 0</dev/null', 'bash -lc "$SANDBOXER_CMD" 0< <(printf %s "$SANDBOXER_STDIN_B64" | base64 -d)']);
 
 export function nativeRequest(request) {
   const env = request.env ?? {};

@@ -80,6 +80,12 @@ describe("linux sandboxes: commands", () => {
     expect(stdin.body.stdout.split("\n")[0].trim()).toBe("5");
   });
 
+  it("a command runs in a login bash (bash -lc, as documented), without the client's wrapping variables", async () => {
+    const id = await linuxSandbox();
+    const res = await run(id, { cmd: 'shopt -q login_shell && echo login; echo "${SANDBOXER_CMD-none} ${SANDBOXER_STDIN_B64-none}"; cat', stdin: "in" });
+    expect(res.body).toMatchObject({ exitCode: 0, stdout: "login\nnone none\nin" });
+  });
+
   it("binary garbage on stdin is harmless", async () => {
     const id = await linuxSandbox();
     const garbage = String.fromCharCode(...Array.from({ length: 2000 }, (_, i) => (i * 7919) % 0xd7ff));
