@@ -253,6 +253,27 @@ describe("linux sandboxes: background processes", () => {
   });
 });
 
+describe("linux sandboxes: what one command leaves to the next", () => {
+  it("each command has its own PID and network namespace and /tmp: only /workspace carries over, a background server is not reachable from a later command", async () => {
+    const id = await linuxSandbox();
+    const probe = "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8765/";
+    const code = `${probe}; echo " rc=$?"`;
+    // Within one command the server answers (the check itself works)...
+    const same = await run(id, { cmd: `python3 -m http.server 8765 --bind 127.0.0.1 >/dev/null 2>&1 & for i in $(seq 50); do [ "$(${probe})" = 200 ] && break; sleep 0.1; done; ${code}` });
+    expect(same.body.stdout).toBe("200 rc=0\n");
+    // ...from a background process, a later command cannot reach it or see it.
+    const started = await run(id, { cmd: "python3 -u -m http.server 8765 --bind 127.0.0.1", background: true });
+    const serving = async () => ((await api.call("GET", `/v1/sandboxes/${id}/processes/${started.body.pid}`)).body.stdoutTail ?? "").includes("Serving HTTP");
+    expect(await waitFor(serving, 5000)).toBe(true);
+    const later = await run(id, { cmd: `${code}; ps ax -o cmd | grep -c '[h]ttp.server' || true` });
+    expect(later.body.stdout).toBe("000 rc=7\n0\n");
+    await run(id, { cmd: "echo x > /tmp/mark && echo y > /workspace/mark" });
+    const next = await run(id, { cmd: "ls /tmp; cat /workspace/mark" });
+    expect(next.body.stdout).toBe("y\n");
+    await api.call("DELETE", `/v1/sandboxes/${id}/processes/${started.body.pid}`);
+  });
+});
+
 describe("linux sandboxes: limits and hostile code", () => {
   it("a command past its timeout is killed, even one that ignores SIGTERM", async () => {
     const id = await linuxSandbox();
