@@ -33,7 +33,7 @@ import type { SecretBinding } from "../../src/schemas/sandbox";
 import type { Snapshot } from "../../src/schemas/snapshots";
 import { archiveBody, newSnapshotId, pausedSandboxKey, SNAPSHOT_RETENTION_MS, SnapshotStore } from "../../src/snapshots/store";
 import { quotasFor } from "../../src/quotas";
-import { applySnapshot, captureSnapshot, checkSnapshotProfile, snapshotFileBytes, type SnapshotParts } from "./snapshots";
+import { applySnapshot, captureSnapshot, checkSnapshotProfile, skippedSymlinksNote, snapshotFileBytes, type SnapshotParts } from "./snapshots";
 
 /** The egress gateway's view of a sandbox (see `egressGrant`). */
 export interface EgressGrant {
@@ -292,7 +292,7 @@ export class SandboxDO extends DurableObject<Env> {
     return settle(async () => {
       const s = this.touch(await this.running());
       this.syncRegistryLater(s);
-      const archive = await captureSnapshot(this.snapshotParts(s), s);
+      const { archive, skippedSymlinks } = await captureSnapshot(this.snapshotParts(s), s);
       const now = Date.now();
       const store = new SnapshotStore(this.env.SNAPSHOTS, s.tenant);
       const max = quotasFor(this.env, s.tenant).storageBytes;
@@ -313,9 +313,11 @@ export class SandboxDO extends DurableObject<Env> {
         expiresAt: new Date(now + (retentionSeconds === undefined ? SNAPSHOT_RETENTION_MS : retentionSeconds * 1000)).toISOString(),
         sourceSandboxId: s.id,
         profile: s.profile.name,
+        ...(skippedSymlinks.length > 0 ? { skippedSymlinks } : {}),
       };
       await store.put(info, archive);
-      this.audit.append([{ ts: info.createdAt, kind: "lifecycle", action: "snapshot", decision: "allowed", bytes: info.size, detail: snapshotId }]);
+      const note = skippedSymlinksNote(skippedSymlinks);
+      this.audit.append([{ ts: info.createdAt, kind: "lifecycle", action: "snapshot", decision: "allowed", bytes: info.size, detail: note ? `${snapshotId}; ${note}` : snapshotId }]);
       return info;
     });
   }
@@ -357,9 +359,10 @@ export class SandboxDO extends DurableObject<Env> {
       const paused: StoredSandbox = { ...s, pausedAt: now, version: s.version + 1 };
       this.save(paused);
       try {
-        const archive = await captureSnapshot(this.snapshotParts(s), s);
+        const { archive, skippedSymlinks } = await captureSnapshot(this.snapshotParts(s), s);
         await this.env.SNAPSHOTS.put(pausedSandboxKey(s.tenant, s.id), archiveBody(archive));
-        this.audit.append([{ ts: new Date(now).toISOString(), kind: "lifecycle", action: "pause", decision: "allowed", bytes: archive.byteLength }]);
+        const note = skippedSymlinksNote(skippedSymlinks);
+        this.audit.append([{ ts: new Date(now).toISOString(), kind: "lifecycle", action: "pause", decision: "allowed", bytes: archive.byteLength, ...(note ? { detail: note } : {}) }]);
       } catch (error) {
         // Nothing was released yet: the sandbox goes on running as it was.
         this.save({ ...s, version: paused.version + 1 });

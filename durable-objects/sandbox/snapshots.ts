@@ -14,13 +14,20 @@ export interface SnapshotParts {
   contexts: ContextStore;
 }
 
+/** A sandbox's archive, and the symlinks it left out (paths in the workspace). */
+export interface CapturedSnapshot {
+  archive: Archive;
+  skippedSymlinks: string[];
+}
+
 /**
  * The archive of a sandbox as it is now: every workspace file byte for byte, the `state` rows,
  * the contexts, and what a copy is created with (secret bindings by name; values never leave
- * the secret store, and placeholders are made anew for each copy).
+ * the secret store, and placeholders are made anew for each copy). Symlinks (linux sandboxes)
+ * are left out and named: one may point anywhere, and reading it would copy what it points at.
  */
-export async function captureSnapshot(parts: SnapshotParts, s: StoredSandbox): Promise<Archive> {
-  const all = parts.files.readAll ? await parts.files.readAll() : await readEach(parts.files);
+export async function captureSnapshot(parts: SnapshotParts, s: StoredSandbox): Promise<CapturedSnapshot> {
+  const { files: all, skippedSymlinks } = parts.files.readAll ? { files: await parts.files.readAll(), skippedSymlinks: [] } : await readEach(parts.files);
   const files = all.map((f) => ({ path: f.path, size: f.data.byteLength }));
   const bodies = all.map((f) => f.data);
   const content: SnapshotContent = {
@@ -37,18 +44,31 @@ export async function captureSnapshot(parts: SnapshotParts, s: StoredSandbox): P
     state: parts.state.entries(),
     contexts: parts.contexts.exportAll(),
   };
-  return encodeSnapshot(content, bodies);
+  return { archive: encodeSnapshot(content, bodies), skippedSymlinks };
 }
 
-/** Every file, listed and read one by one (providers without `readAll`). */
-async function readEach(files: ProviderFiles): Promise<WorkspaceFile[]> {
+/** Every regular file, listed and read one by one (providers without `readAll`); symlinks are not read. */
+async function readEach(files: ProviderFiles): Promise<{ files: WorkspaceFile[]; skippedSymlinks: string[] }> {
   const all: WorkspaceFile[] = [];
+  const skippedSymlinks: string[] = [];
   for (const entry of await files.list("")) {
+    if (entry.symlink) {
+      skippedSymlinks.push(entry.path);
+      continue;
+    }
     const file = await files.read(entry.path);
     // A file deleted between the listing and the read is simply not in the snapshot.
     if (file) all.push({ path: entry.path, data: file.data });
   }
-  return all;
+  return { files: all, skippedSymlinks };
+}
+
+/** An audit entry's note on the symlinks a snapshot left out (the first few by name). */
+export function skippedSymlinksNote(paths: string[]): string | undefined {
+  if (paths.length === 0) return undefined;
+  const SHOWN = 20;
+  const named = paths.slice(0, SHOWN).join(", ") + (paths.length > SHOWN ? `, and ${paths.length - SHOWN} more` : "");
+  return `left out ${paths.length} symbolic link${paths.length === 1 ? "" : "s"}: ${named}`;
 }
 
 /** Refuses a snapshot taken of another profile, whose runtime could not run what it holds. */

@@ -1,14 +1,10 @@
 // Commands in a sandbox's jail: run to completion (with or without streaming) and background
 // processes. Every command gets the sandbox's limits: CPU seconds and file size (rlimits),
 // processes and memory (the sandbox's cgroups), wall time (killed here), output (killed here
-// once a stream passes the cap, so an output flood ends at once), and disk (the workspace is
-// measured while commands run; past the quota the sandbox's commands are killed).
+// once a stream passes the cap, so an output flood ends at once), and disk (the sandbox
+// measures its workspace while anything runs in it; past the quota everything is killed).
 import { randomUUID } from "node:crypto";
-import { killJailed, oomKills } from "./jail.mjs";
-import { workspaceBytes } from "./workspace.mjs";
-
-/** How often the workspace size is measured while a command runs. */
-const DISK_CHECK_MS = 1000;
+import { killJailed, oomKills, pidsLimitHits } from "./jail.mjs";
 /** Bytes of output kept for a background process (a rolling tail). */
 const PROCESS_TAIL_BYTES = 64 * 1024;
 /**
@@ -67,7 +63,7 @@ class Tail {
  * container server, which has no stdin field, runs it the same way. Here we run the user's
  * command directly with that stdin: one bash and one base64 process fewer per command.
  */
-const CLIENT_WRAPPERS = new Set(['bash -c "$SANDBOXER_CMD" 0</dev/null', 'bash -c "$SANDBOXER_CMD" 0< <(printf %s "$SANDBOXER_STDIN_B64" | base64 -d)']);
+const CLIENT_WRAPPERS = new Set(['bash -lc "$SANDBOXER_CMD" 0</dev/null', 'bash -lc "$SANDBOXER_CMD" 0< <(printf %s "$SANDBOXER_STDIN_B64" | base64 -d)']);
 
 export function nativeRequest(request) {
   const env = request.env ?? {};
@@ -86,7 +82,7 @@ export function runCommand(sandbox, original, onChunk) {
   const { limits } = sandbox;
   const wallMs = Math.min(request.timeoutMs ?? limits.wallMs, limits.wallMs);
   const started = Date.now();
-  const oomBefore = oomKills(sandbox.cgroups);
+  const kernelBefore = kernelCounters(sandbox);
   const child = sandbox.spawn(request);
   const out = new Capture(limits.outputBytes);
   const err = new Capture(limits.outputBytes);
@@ -97,12 +93,6 @@ export function runCommand(sandbox, original, onChunk) {
     killJailed(child);
   };
   const wall = setTimeout(() => stop("wall"), wallMs);
-  const disk = setInterval(() => {
-    if (workspaceBytes(sandbox.workspaceDir, limits.storageBytes) > limits.storageBytes) {
-      stop("disk");
-      sandbox.killAll();
-    }
-  }, DISK_CHECK_MS);
   const feed = (name, capture) => (chunk) => {
     capture.add(chunk);
     if (onChunk && capture.kept <= capture.cap) {
@@ -115,17 +105,12 @@ export function runCommand(sandbox, original, onChunk) {
   child.stdout.on("data", feed("stdout", out));
   child.stderr.on("data", feed("stderr", err));
   writeStdin(child, request.stdin);
-  sandbox.track(child);
+  sandbox.track(child, (why) => (limit ??= why));
   return new Promise((resolve) => {
     child.on("close", (code, signal) => {
       clearTimeout(wall);
-      clearInterval(disk);
       sandbox.untrack(child);
-      // Killed by the kernel: SIGXCPU/SIGKILL past RLIMIT_CPU, SIGKILL from the OOM killer, SIGXFSZ.
-      // bwrap passes the command's status on, so a signal shows as 128 + its number.
-      if (!limit && (signal === "SIGXCPU" || code === 128 + SIGNALS.SIGXCPU)) limit = "cpu";
-      if (!limit && (signal === "SIGXFSZ" || code === 128 + SIGNALS.SIGXFSZ)) limit = "disk";
-      if (!limit && oomKills(sandbox.cgroups) > oomBefore) limit = "memory";
+      limit ??= kernelLimit(sandbox, kernelBefore, code, signal);
       const exitCode = code ?? 128 + signalNumber(signal);
       resolve({
         success: exitCode === 0 && !limit,
@@ -141,6 +126,26 @@ export function runCommand(sandbox, original, onChunk) {
       });
     });
   });
+}
+
+/** The sandbox's cgroup event counters, to tell afterwards whether a limit acted meanwhile. */
+function kernelCounters(sandbox) {
+  return { oom: oomKills(sandbox.cgroups), pids: pidsLimitHits(sandbox.cgroups) };
+}
+
+/**
+ * The limit the kernel enforced on a command that has ended, if any: SIGXCPU past RLIMIT_CPU,
+ * SIGXFSZ past the file-size limit (bwrap passes the status on, so a signal shows as 128 + its
+ * number), the OOM killer, or forks refused at pids.max. The cgroup counters are the
+ * sandbox's: a background process hitting a limit meanwhile is counted too. Without cgroups
+ * (rlimit fallbacks) memory and processes cannot be told apart from other failures.
+ */
+function kernelLimit(sandbox, before, code, signal) {
+  if (signal === "SIGXCPU" || code === 128 + SIGNALS.SIGXCPU) return "cpu";
+  if (signal === "SIGXFSZ" || code === 128 + SIGNALS.SIGXFSZ) return "disk";
+  if (oomKills(sandbox.cgroups) > before.oom) return "memory";
+  if (pidsLimitHits(sandbox.cgroups) > before.pids) return "processes";
+  return undefined;
 }
 
 function writeStdin(child, stdin) {
@@ -172,6 +177,7 @@ export class ProcessTable {
     if (this.processes.get(id)?.status === "running") {
       throw Object.assign(new Error(`Process ${id} is already running.`), { code: "PROCESS_EXISTS", httpStatus: 409 });
     }
+    const kernelBefore = kernelCounters(this.sandbox);
     const child = this.sandbox.spawn(request);
     const entry = {
       id,
@@ -201,7 +207,7 @@ export class ProcessTable {
     child.stdout.on("data", tail(entry.stdout));
     child.stderr.on("data", tail(entry.stderr));
     writeStdin(child, request.stdin);
-    this.sandbox.track(child);
+    this.sandbox.track(child, (why) => (entry.limit ??= why));
     let exited;
     entry.exited = new Promise((resolve) => (exited = resolve));
     // "exit", not "close": paused pipes would never close.
@@ -210,6 +216,7 @@ export class ProcessTable {
       child.stdout.resume();
       child.stderr.resume();
       this.sandbox.untrack(child);
+      if (!entry.killed) entry.limit ??= kernelLimit(this.sandbox, kernelBefore, code, signal);
       entry.exitCode = code ?? 128 + signalNumber(signal);
       entry.endTime = new Date().toISOString();
       entry.status = entry.killed ? "killed" : entry.exitCode === 0 ? "completed" : "failed";

@@ -33,12 +33,13 @@ class HostError extends Error {
 
 /**
  * Starts the jail host.
- * @param {{ secret: string, port?: number, stateDir: string, rootfs?: string }} options
+ * @param {{ secret: string, port?: number, stateDir: string, rootfs?: string, cgroups?: boolean }} options
+ *   `cgroups: false` runs without cgroups even where they could be written (see probeJail).
  * @returns {Promise<{ url: string, jail: object, close: () => Promise<void> }>}
  */
-export async function startJailHost({ secret, port = 0, stateDir, rootfs }) {
+export async function startJailHost({ secret, port = 0, stateDir, rootfs, cgroups }) {
   mkdirSync(stateDir, { recursive: true });
-  const jail = probeJail({ stateDir, rootfs });
+  const jail = probeJail({ stateDir, rootfs, cgroups });
   // Processes left in our cgroups by a host that died are killed before anything new runs.
   const stale = staleCgroups(jail);
   killCgroups(stale);

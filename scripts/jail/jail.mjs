@@ -1,8 +1,8 @@
 // The jail: one bubblewrap (bwrap) invocation per command, in fresh user, PID, mount, IPC, UTS
 // and network namespaces, with a read-only root, a private /tmp, and the sandbox's own
 // /workspace bound from the state dir. Limits: cgroups v1 (pids, memory, cpu share) where the
-// machine lets us write them, rlimits (CPU seconds, file size, open files) always, and the
-// caller's wall clock.
+// machine lets us write them, rlimits (CPU seconds, file size, open files) always, rlimits in
+// place of the missing cgroups where they hold (see spawnJailed), and the caller's wall clock.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from "node:fs";
@@ -32,9 +32,10 @@ function which(name) {
  * What the jail can use on this machine, probed once: bwrap, a working user namespace,
  * a Debian root made by debootstrap (else read-only binds of the host's system dirs),
  * and writable cgroups v1 controllers.
- * @param {{ stateDir: string, rootfs?: string }} options
+ * @param {{ stateDir: string, rootfs?: string, cgroups?: boolean }} options `cgroups: false`
+ *   runs without them, as on a machine where they cannot be written (the rlimit fallbacks).
  */
-export function probeJail({ stateDir, rootfs }) {
+export function probeJail({ stateDir, rootfs, cgroups: useCgroups = true }) {
   const missing = [];
   // SANDBOXER_BWRAP names another bwrap (or a missing one, to see the 503 a machine without it gets).
   const bwrap = process.env.SANDBOXER_BWRAP !== undefined ? (existsSync(process.env.SANDBOXER_BWRAP) ? process.env.SANDBOXER_BWRAP : null) : which("bwrap");
@@ -42,7 +43,7 @@ export function probeJail({ stateDir, rootfs }) {
   const root = rootfs && existsSync(join(rootfs, "usr/bin/bash")) ? rootfs : null;
   const etcDir = join(stateDir, "jail-etc");
   writeEtc(etcDir);
-  const cgroups = probeCgroups(`${CGROUP_PREFIX}${createHash("sha256").update(stateDir).digest("hex").slice(0, 12)}`);
+  const cgroups = !useCgroups ? {} : probeCgroups(`${CGROUP_PREFIX}${createHash("sha256").update(stateDir).digest("hex").slice(0, 12)}`);
   // As root, each sandbox runs as its own unprivileged host uid (see sandboxUid): inside its
   // user namespace it is uid 1000, outside it owns nothing but its workspace. That needs the
   // state dir to be traversable by other users; it is made so (o+x, no listing).
@@ -239,6 +240,17 @@ export function removeCgroups(dirs) {
   }
 }
 
+/** How many times a fork was refused at the sandbox's pids.max (0 without a pids cgroup). */
+export function pidsLimitHits(dirs) {
+  const dir = dirs.find((d) => d.includes("/pids/"));
+  if (!dir) return 0;
+  try {
+    return Number(/^max (\d+)/m.exec(readFileSync(join(dir, "pids.events"), "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** How many times the OOM killer has acted in the sandbox's memory cgroup (0 without one). */
 export function oomKills(dirs) {
   const dir = dirs.find((d) => d.includes("/memory/"));
@@ -256,7 +268,7 @@ export function oomKills(dirs) {
  * the kernel kills everything left in the namespace, including double-forked daemons.
  * @param {object} jail from probeJail
  * @param {{ workspaceDir: string, cgroups: string[], command: string, cwd?: string, env?: Record<string,string>,
- *           limits: { cpuMs: number, storageBytes: number }, extraBinds?: string[][] }} run
+ *           limits: { cpuMs: number, storageBytes: number, processes: number, memoryMb: number }, extraBinds?: string[][], uid?: number }} run
  */
 export function spawnJailed(jail, run) {
   const cwd = run.cwd && run.cwd.startsWith("/") ? run.cwd : join(WORKSPACE, run.cwd ?? "");
@@ -288,7 +300,18 @@ export function spawnJailed(jail, run) {
   // rlimits set by the shell's ulimit builtin (one exec fewer than prlimit). The CPU hard limit
   // is a second past the soft one, so the process gets SIGXCPU (named "cpu"), not SIGKILL.
   const fileBlocks = Math.ceil(run.limits.storageBytes / 512);
-  const limits = `ulimit -S -t ${cpuSeconds} && ulimit -H -t ${cpuSeconds + 1} && ulimit -f ${fileBlocks} && ulimit -n 1024 && ulimit -c 0`;
+  let limits = `ulimit -S -t ${cpuSeconds} && ulimit -H -t ${cpuSeconds + 1} && ulimit -f ${fileBlocks} && ulimit -n 1024 && ulimit -c 0`;
+  // Without a pids cgroup: RLIMIT_NPROC. The kernel counts it per host uid, the jail's user
+  // namespace notwithstanding, so it is a per-sandbox limit only where each sandbox has its own
+  // uid (the service runs as root); under a shared uid it would count the service's own
+  // threads and every other sandbox's processes, and is not set. (-u in bash, -p in dash.)
+  if (!run.cgroups.some((d) => d.includes("/pids/")) && run.uid !== undefined) {
+    limits += ` && { ulimit -u ${run.limits.processes} 2>/dev/null || ulimit -p ${run.limits.processes}; }`;
+  }
+  // Without a memory cgroup: RLIMIT_AS, per process (not per sandbox) and of address space,
+  // not resident memory; python3, node and git run under it at the profiles' 1 GiB (node needs
+  // some 350 MB of address space to start).
+  if (!run.cgroups.some((d) => d.includes("/memory/"))) limits += ` && ulimit -v ${run.limits.memoryMb * 1024}`;
   // The cgroups are joined by a shell that then execs bwrap, so not one process of
   // the command ever runs outside them (joining after spawn would race the first fork).
   const joinCgroups = run.cgroups.map((dir) => `echo $$ > '${dir}/cgroup.procs' && `).join("");

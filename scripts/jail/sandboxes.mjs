@@ -1,17 +1,20 @@
 // One entry per sandbox the jail host has seen: its workspace directory (under the state dir,
-// so it survives a restart of the service), its cgroups, the processes running in it, and, for
-// linux-net, its egress proxy socket.
+// so it survives a restart of the service), its cgroups, the processes running in it, the
+// watch on its disk quota, and, for linux-net, its egress proxy socket.
 import { chownSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { killCgroups, killJailed, removeCgroups, sandboxCgroups, sandboxUid, spawnJailed } from "./jail.mjs";
 import { ProcessTable } from "./commands.mjs";
 import { EgressProxy } from "./egress.mjs";
+import { workspaceBytes } from "./workspace.mjs";
 
 /** A sandbox key: the SandboxDO's id (hex), so never a path trick. */
 const KEY_PATTERN = /^[a-f0-9]{16,64}$/;
 /** Where the egress forwarder and its socket appear inside a linux-net jail. */
 const EGRESS_DIR_IN_JAIL = "/run/sandboxer";
 const PROXY_PORT_IN_JAIL = 3128;
+/** How often the workspace size is measured while anything runs in the sandbox. */
+const DISK_CHECK_MS = 1000;
 
 export class SandboxJail {
   constructor(host, key, limits, network) {
@@ -25,8 +28,14 @@ export class SandboxJail {
     if (this.uid !== undefined) chownSync(this.workspaceDir, this.uid, this.uid);
     this.cgroups = sandboxCgroups(host.jail, key, limits, this.uid);
     this.processes = new ProcessTable(this);
-    /** Jailed children running now (foreground commands, background processes, file ops). */
-    this.children = new Set();
+    /**
+     * Jailed children running now (foreground commands and background processes), each with
+     * the callback that records a limit that stopped it.
+     * @type {Map<import("node:child_process").ChildProcess, ((limit: string) => void) | undefined>}
+     */
+    this.children = new Map();
+    /** The disk-quota watch: runs while any child does (file writes check the quota themselves). */
+    this.diskWatch = undefined;
     this.egress = null;
   }
 
@@ -64,18 +73,40 @@ export class SandboxJail {
     });
   }
 
-  track(child) {
-    this.children.add(child);
+  /** Counts a child as running in the sandbox; `onLimit` hears the limit that stops it (disk). */
+  track(child, onLimit) {
+    this.children.set(child, onLimit);
+    this.diskWatch ??= setInterval(() => this.checkDisk(), DISK_CHECK_MS);
   }
 
   untrack(child) {
     this.children.delete(child);
+    if (this.children.size === 0) this.stopDiskWatch();
+  }
+
+  /**
+   * The workspace quota holds for the sandbox as a whole: past it, everything running in the
+   * sandbox (foreground or background) is killed and told "disk". The files stay for the
+   * caller to remove.
+   */
+  checkDisk() {
+    if (workspaceBytes(this.workspaceDir, this.limits.storageBytes) <= this.limits.storageBytes) return;
+    for (const [child, onLimit] of this.children) {
+      onLimit?.("disk");
+      killJailed(child);
+    }
+    killCgroups(this.cgroups);
+  }
+
+  stopDiskWatch() {
+    clearInterval(this.diskWatch);
+    this.diskWatch = undefined;
   }
 
   /** Kills everything running in the sandbox. */
   killAll() {
     const killed = this.processes.killAll();
-    for (const child of this.children) killJailed(child);
+    for (const child of this.children.keys()) killJailed(child);
     killCgroups(this.cgroups);
     return killed;
   }
@@ -83,6 +114,7 @@ export class SandboxJail {
   /** Stop for good: every process killed, the workspace and cgroups removed. */
   destroy() {
     this.killAll();
+    this.stopDiskWatch();
     this.egress?.close();
     rmSync(this.workspaceDir, { recursive: true, force: true });
     setTimeout(() => removeCgroups(this.cgroups), 200).unref();
@@ -128,6 +160,7 @@ export class SandboxRegistry {
   closeAll() {
     for (const sandbox of this.sandboxes.values()) {
       sandbox.killAll();
+      sandbox.stopDiskWatch();
       sandbox.egress?.close();
     }
   }

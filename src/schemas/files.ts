@@ -1,7 +1,15 @@
 import { z } from "@hono/zod-openapi";
 
 export const FileEntry = z
-  .object({ path: z.string(), size: z.number().int(), updatedAt: z.string().datetime() })
+  .object({
+    path: z.string(),
+    size: z.number().int(),
+    updatedAt: z.string().datetime(),
+    symlink: z
+      .literal(true)
+      .optional()
+      .describe("A symbolic link (linux sandboxes; size is the target's name): reads follow it only within /workspace, and snapshots leave it out"),
+  })
   .openapi("FileEntry");
 
 export const FileList = z.array(FileEntry).openapi("FileList");

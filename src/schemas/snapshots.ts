@@ -34,6 +34,12 @@ export const Snapshot = z
     expiresAt: z.string().datetime().describe("When it is deleted (`retentionSeconds` after creation, 7 days by default); it outlives its sandbox"),
     sourceSandboxId: z.string(),
     profile: z.string(),
+    skippedSymlinks: z
+      .array(z.string())
+      .optional()
+      .describe(
+        "In the answer that creates it: symbolic links in a linux sandbox's /workspace that the snapshot left out (a snapshot never follows a link; copies have the other files). Also in the audit entry.",
+      ),
   })
   .openapi("Snapshot");
 

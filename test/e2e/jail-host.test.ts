@@ -2,8 +2,11 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cgroupV1Writable } from "./service";
 // @ts-expect-error: plain ESM module of the jail host (Node code, no types)
 import { startJailHost } from "../../scripts/jail/host.mjs";
+// @ts-expect-error: plain ESM module of the jail host (Node code, no types)
+import { workspaceBytes } from "../../scripts/jail/workspace.mjs";
 
 /**
  * The jail host on its own (scripts/jail), with limits far smaller than a profile's so the
@@ -22,6 +25,20 @@ const LIMITS = {
   fileBytes: 1024 * 1024,
 };
 const KEY_A = "a1".repeat(16);
+/** Python that forks 200 sleepers (as many as the limit lets it) and prints how many it made. */
+const FORKS = [
+  "import os, time",
+  "n = 0",
+  "for i in range(200):",
+  "    try:",
+  "        if os.fork() == 0:",
+  "            time.sleep(30)",
+  "            os._exit(0)",
+  "        n += 1",
+  "    except OSError:",
+  "        pass",
+  "print(n)",
+].join("\n");
 
 let host: { url: string; jail: { ok: boolean; cgroups: Record<string, string> }; close: () => Promise<void> };
 let stateDir: string;
@@ -33,6 +50,21 @@ function headers(key = KEY_A, extra: Record<string, string> = {}) {
 async function post(path: string, body: unknown, key = KEY_A) {
   const res = await fetch(`${host.url}${path}`, { method: "POST", headers: headers(key), body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as any };
+}
+
+async function get(path: string, key = KEY_A) {
+  const res = await fetch(`${host.url}${path}`, { headers: headers(key) });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** Polls a background process until it is no longer running (or the time is up). */
+async function settled(processId: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { process } = (await get(`/api/process/${processId}`)).body;
+    if (process.status !== "running" || Date.now() > deadline) return process;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 beforeAll(async () => {
@@ -67,6 +99,21 @@ describe("jail host", () => {
     expect((await post("/api/execute", { command: "echo ok" })).body.stdout).toBe("ok\n");
   });
 
+  it("a background disk filler is stopped at the workspace quota too, and its process says so", async () => {
+    // Paced (about 4.5 MB/s) so that where it stops shows the quota's check, not the filler's end.
+    const started = await post("/api/process/start", { command: "for i in $(seq 1 40); do head -c 900000 /dev/zero > bg$i; sleep 0.2; done; sleep 600" });
+    expect(started.status).toBe(200);
+    try {
+      const info = await settled(started.body.processId, 15_000);
+      expect(info).toMatchObject({ status: "failed", limit: "disk", exitCode: 137 });
+      // Stopped a check or so past the 8 MiB quota, long before the filler's 36 MB.
+      expect(workspaceBytes(join(stateDir, "workspaces", KEY_A))).toBeLessThan(27_000_000);
+    } finally {
+      await post("/api/execute", { command: "rm -f bg*" });
+    }
+    expect((await post("/api/execute", { command: "echo ok" })).body.stdout).toBe("ok\n");
+  });
+
   it("a file past the per-file limit is refused with 413 through the files API", async () => {
     const res = await post("/api/write", { path: "/workspace/big.bin", content: Buffer.alloc(LIMITS.fileBytes + 1).toString("base64"), encoding: "base64" });
     expect(res.status).toBe(413);
@@ -86,10 +133,20 @@ describe("jail host", () => {
     expect(res.body.durationMs).toBeLessThan(10_000);
   });
 
-  it("a memory bomb is stopped by the memory limit (cgroups)", async () => {
-    if (!host.jail.cgroups.memory) return; // not root: no memory cgroup to enforce it here
+  it.skipIf(!cgroupV1Writable("memory"))("a memory bomb is stopped by the memory limit (cgroups), and the answer says so [needs root and a cgroups v1 memory controller]", async () => {
+    expect(host.jail.cgroups.memory).toBeTruthy();
     const res = await post("/api/execute", { command: "python3 -c 'b = bytearray(512 * 1024 * 1024)'" });
-    expect(res.body.limit).toBe("memory");
+    expect(res.body).toMatchObject({ limit: "memory", exitCode: 137 });
+  });
+
+  it.skipIf(!cgroupV1Writable("pids"))("a fork bomb is held at the process limit (cgroups), and the answer says so [needs root and a cgroups v1 pids controller]", async () => {
+    expect(host.jail.cgroups.pids).toBeTruthy();
+    const res = await post("/api/execute", { command: `python3 -c '${FORKS}'` });
+    expect(res.body.limit).toBe("processes");
+    const forked = Number(res.body.stdout);
+    expect(forked).toBeGreaterThan(10);
+    expect(forked).toBeLessThan(LIMITS.processes);
+    expect((await post("/api/execute", { command: "echo ok" })).body.stdout).toBe("ok\n");
   });
 
   it("an output flood is cut at the output limit", async () => {
@@ -108,5 +165,51 @@ describe("jail host", () => {
     expect(existsSync(join(stateDir, "workspaces", key))).toBe(false);
     const list = await fetch(`${host.url}/api/process/list`, { headers: headers(key) });
     expect(((await list.json()) as any).processes).toEqual([]);
+  });
+});
+
+describe("jail host without cgroups (rlimit fallbacks)", () => {
+  let bare: typeof host;
+  let bareStateDir: string;
+  // The linux profile's memory: node needs some 350 MB of address space to start at all.
+  const limits = { ...LIMITS, memoryMb: 1024 };
+  const run = async (command: string) => {
+    const res = await fetch(`${bare.url}/api/execute`, {
+      method: "POST",
+      headers: { ...headers(), "X-Sandboxer-Limits": JSON.stringify(limits) },
+      body: JSON.stringify({ command }),
+    });
+    return (await res.json()) as any;
+  };
+
+  beforeAll(async () => {
+    bareStateDir = mkdtempSync(join(tmpdir(), "sandboxer-jail-bare-"));
+    bare = await startJailHost({ secret: SECRET, stateDir: bareStateDir, rootfs: process.env.SANDBOXER_ROOTFS ?? join(import.meta.dirname, "../../.sandboxer/rootfs"), cgroups: false });
+    expect(bare.jail.ok).toBe(true);
+    expect(bare.jail.cgroups).toEqual({});
+  });
+
+  afterAll(async () => {
+    await bare?.close();
+    rmSync(bareStateDir, { recursive: true, force: true });
+  });
+
+  it("a memory bomb fails at the address-space limit, and python3, node and git still run under it", async () => {
+    const bomb = await run("python3 -c 'b = bytearray(1536 * 1024 * 1024); print(len(b))'");
+    expect(bomb.exitCode).toBe(1);
+    expect(bomb.stdout).toBe("");
+    expect(bomb.stderr).toContain("MemoryError");
+    const tools = await run("python3 -c 'print(6*7)' && node -e 'console.log(6*7)' && git --version");
+    expect(tools).toMatchObject({ exitCode: 0 });
+    expect(tools.stdout).toMatch(/^42\n42\ngit version/);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("a fork bomb is held at the process limit by RLIMIT_NPROC [needs root: the kernel counts it per host uid, and only as root does each sandbox get its own]", async () => {
+    expect(bare.jail.asRoot).toBe(true);
+    const res = await run(`python3 -c '${FORKS}'`);
+    const forked = Number(res.stdout);
+    expect(forked).toBeGreaterThan(10);
+    expect(forked).toBeLessThan(limits.processes);
+    expect((await run("echo ok")).stdout).toBe("ok\n");
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -125,4 +125,20 @@ export function livePids(matches: (cmdline: string) => boolean): number[] {
 /** PIDs of the workerd processes (for kill tests and orphan checks). */
 export function workerdPids(): number[] {
   return livePids((cmd) => cmd.includes("workerd"));
+}
+
+/**
+ * Whether the jail can put sandboxes in a cgroups v1 controller here (root, controller mounted
+ * and writable), as scripts/jail/jail.mjs probes it: tests of what that controller enforces
+ * are skipped, by name, where it cannot.
+ */
+export function cgroupV1Writable(controller: "pids" | "memory"): boolean {
+  const dir = `/sys/fs/cgroup/${controller}`;
+  if (process.getuid?.() !== 0 || !existsSync(`${dir}/cgroup.procs`)) return false;
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

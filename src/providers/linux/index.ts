@@ -12,7 +12,7 @@ import { quoteArgv, shellQuote } from "./shell";
 /** Where a linux sandbox's workspace is, on both backends. */
 export const WORKSPACE_ROOT = "/workspace";
 /**
- * The container server's session for our calls. Each command still runs in a fresh `bash -c`
+ * The container server's session for our calls. Each command still runs in a fresh `bash -lc`
  * (see withStdin), so nothing leaks between commands through the session's shell state.
  */
 const SESSION_ID = "sandboxer";
@@ -279,7 +279,7 @@ export class LinuxProvider implements SandboxProvider {
         for (const file of listing.files) {
           const path = file.absolutePath.startsWith(`${WORKSPACE_ROOT}/`) ? file.absolutePath.slice(WORKSPACE_ROOT.length + 1) : file.relativePath;
           if (file.type === "directory" || !path.startsWith(prefix) || path.startsWith(".sandboxer/")) continue;
-          entries.push({ path, size: file.size, updatedAt: new Date(file.modifiedAt).toISOString() });
+          entries.push({ path, size: file.size, updatedAt: new Date(file.modifiedAt).toISOString(), ...(file.type === "symlink" ? { symlink: true as const } : {}) });
         }
         return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       },
@@ -293,16 +293,17 @@ export function commandLine(request: { cmd?: string; argv?: string[] }): string 
 }
 
 /**
- * The line sent to the runtime. The user's command runs as `bash -c` from an environment
- * variable, so no wrapping of ours has to parse it; stdin travels base64-encoded in the
- * environment too (the container server's execute route has no stdin field). Without stdin
- * the command reads an empty input, never the server's.
+ * The line sent to the runtime. The user's command runs as `bash -lc` (as the API documents,
+ * and as the local jail runs it) from an environment variable, so no wrapping of ours has to
+ * parse it; stdin travels base64-encoded in the environment too (the container server's
+ * execute route has no stdin field). Without stdin the command reads an empty input, never
+ * the server's.
  */
 function withStdin(command: string, stdin: string | undefined, env: Record<string, string>): string {
   env.SANDBOXER_CMD = command;
-  if (stdin === undefined || stdin === "") return 'bash -c "$SANDBOXER_CMD" 0</dev/null';
+  if (stdin === undefined || stdin === "") return 'bash -lc "$SANDBOXER_CMD" 0</dev/null';
   env.SANDBOXER_STDIN_B64 = toBase64(new TextEncoder().encode(stdin));
-  return 'bash -c "$SANDBOXER_CMD" 0< <(printf %s "$SANDBOXER_STDIN_B64" | base64 -d)';
+  return 'bash -lc "$SANDBOXER_CMD" 0< <(printf %s "$SANDBOXER_STDIN_B64" | base64 -d)';
 }
 
 function resolveCwd(cwd: string): string {

@@ -10,8 +10,8 @@ const json = (body, status = 200) => new Response(JSON.stringify(body), { status
 const now = () => new Date().toISOString();
 const error = (status, code, message) => json({ code, message, context: {}, httpStatus: status, timestamp: now() }, status);
 
-/** The one command line our provider may send: the user's command comes in SANDBOXER_CMD. */
-const WRAPPERS = ['bash -c "$SANDBOXER_CMD" 0</dev/null', 'bash -c "$SANDBOXER_CMD" 0< <(printf %s "$SANDBOXER_STDIN_B64" | base64 -d)'];
+/** The command lines our provider may send (bash -lc, as the API documents): the user's command comes in SANDBOXER_CMD. */
+const WRAPPERS = ['bash -lc "$SANDBOXER_CMD" 0</dev/null', 'bash -lc "$SANDBOXER_CMD" 0< <(printf %s "$SANDBOXER_STDIN_B64" | base64 -d)'];
 
 export class ContainerStandIn extends DurableObject {
   files = new Map();
@@ -72,6 +72,7 @@ export class ContainerStandIn extends DurableObject {
       return json({ success: true, path: body.path, files, count: files.length, timestamp: now() });
     }
     if (route === "POST /api/process/start") {
+      if (!WRAPPERS.includes(body.command)) return error(400, "VALIDATION_FAILED", `stand-in: unexpected command line ${JSON.stringify(body.command)}`);
       const id = body.processId ?? `proc_${this.processes.size + 1}`;
       this.processes.set(id, { id, pid: 100 + this.processes.size, command: body.env?.SANDBOXER_CMD ?? body.command, status: "running", startTime: now() });
       return json({ success: true, processId: id, pid: this.processes.get(id).pid, command: body.command, timestamp: now() });

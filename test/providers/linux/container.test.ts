@@ -37,13 +37,17 @@ describe("linux sandboxes on Cloudflare Containers (stand-in container server)",
     expect(first).toMatchObject({ method: "GET", pathname: "/api/ping", port: 3000 });
   });
 
-  it("runs a command through POST /api/execute on port 3000, in the sandboxer session, the user's line in SANDBOXER_CMD", async () => {
+  it("runs a command through POST /api/execute on port 3000, in the sandboxer session, the user's line in SANDBOXER_CMD run by bash -lc", async () => {
     const { id } = await createSandbox({ profile: "linux" });
     const res = await command(id, { cmd: "echo hi", env: { A: "1" }, timeoutMs: 5000 });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ exitCode: 0, stdout: "hi\n", stderr: "" });
     const [call] = (await containerOf(id).seen()).filter((r) => r.pathname === "/api/execute");
-    expect(call).toMatchObject({ method: "POST", port: 3000, body: { sessionId: "sandboxer", timeoutMs: 5000, env: { A: "1", SANDBOXER_CMD: "echo hi" } } });
+    expect(call).toMatchObject({
+      method: "POST",
+      port: 3000,
+      body: { command: 'bash -lc "$SANDBOXER_CMD" 0</dev/null', sessionId: "sandboxer", timeoutMs: 5000, env: { A: "1", SANDBOXER_CMD: "echo hi" } },
+    });
   });
 
   it("argv is quoted into one line that runs exactly those words; stdin travels base64-encoded", async () => {
