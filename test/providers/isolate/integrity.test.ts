@@ -72,6 +72,10 @@ describe("a run starts once and user code cannot reach the runtime's entrypoint"
     ["import * as workers from 'cloudflare:workers'; workers.exports", "'cloudflare:workers' as a namespace"],
     ["import { exports as e } from 'cloudflare:workers'; e", "'exports' from 'cloudflare:workers'"],
     ["import { createRequire } from 'node:module'; createRequire('/')('cloudflare:workers')", "'node:module'"],
+    ["import { getBuiltinModule } from 'node:process'; getBuiltinModule('node:module').createRequire('/')('cloudflare:workers').exports", "'getBuiltinModule' from 'node:process'"],
+    ["import { getBuiltinModule as g } from 'process'; g('cloudflare:workers').exports", "'getBuiltinModule' from 'process'"],
+    ["import * as p from 'node:process'; p.getBuiltinModule('cloudflare:workers').exports", "'node:process' as a namespace"],
+    ["import * as p from 'process'; p.getBuiltinModule('node:module')", "'process' as a namespace"],
   ])("%s is an ImportError", async (code, named) => {
     const out = await run(code);
     expect(out.error?.name).toBe("ImportError");
@@ -83,6 +87,8 @@ describe("a run starts once and user code cannot reach the runtime's entrypoint"
     ["export * from 'cloudflare:workers';", "everything from 'cloudflare:workers'"],
     ["export { exports } from 'cloudflare:workers';", "'exports' from 'cloudflare:workers'"],
     ["export { waitUntil as later } from 'cloudflare:workers';", "'waitUntil' from 'cloudflare:workers'"],
+    ["export { getBuiltinModule } from 'node:process';", "'getBuiltinModule' from 'node:process'"],
+    ["export * from 'node:process';", "everything from 'node:process'"],
   ])("a workspace module re-exporting it (%s) is an ImportError naming the module", async (source, named) => {
     const out = await run("import * as lib from './lib.js'; Object.keys(lib)", { files: { "lib.js": source } });
     expect(out.error).toMatchObject({ name: "ImportError", file: "lib.js" });
@@ -100,6 +106,14 @@ describe("a run starts once and user code cannot reach the runtime's entrypoint"
       expect.stringContaining("not available in a sandbox"),
       "function",
     ]);
+  });
+
+  it("node:process's other names and its default export (the guarded process object) still import", async () => {
+    const out = await run(
+      "import p, { nextTick, env as e } from 'node:process'; let refused; try { p.getBuiltinModule('node:module') } catch (error) { refused = error.message } [p === process, typeof nextTick, typeof e, refused]",
+    );
+    expect(out.status, JSON.stringify(out.error)).toBe("ok");
+    expect(out.result).toEqual([true, "function", "object", expect.stringContaining("not available in a sandbox")]);
   });
 
   it("the safe names of cloudflare:workers still import", async () => {
