@@ -268,6 +268,21 @@ describe("nothing of a run continues after it", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it("bare builtins scheduled with setImmediate are counted too", async () => {
+    // About 600 ms of work, each piece run by the runtime with no check of its own.
+    const out = await run(
+      "const heavy = JSON.stringify.bind(JSON, Array.from({ length: 20000 }, (_, i) => ({ i, s: 'abcdefgh' }))); for (let i = 0; i < 400; i++) setImmediate(heavy); await scheduler.wait(1); 'done'",
+      { limits: { cpuMs: 50, wallMs: 20_000 } },
+    );
+    expect(out.error).toMatchObject({ name: "LimitExceeded", limit: "cpu" });
+    expect(out.cpu.usedMs).toBeGreaterThanOrEqual(50);
+  });
+
+  it("clearImmediate still cancels, and an immediate's arguments reach its callback", async () => {
+    const out = await run("const seen = []; const h = setImmediate(() => seen.push('cleared')); clearImmediate(h); setImmediate((a, b) => seen.push(a + b), 1, 2); await scheduler.wait(5); seen");
+    expect(out.result).toEqual([3]);
+  });
+
   it("a timer left pending never fires once the run has returned", async () => {
     const out = await run("globalThis.leak = []; setTimeout(() => console.log('late'), 1); scheduler.wait(1).then(() => console.log('late too')); 'done'");
     expect(out).toMatchObject({ status: "ok", result: "done", stdout: "" });

@@ -45,8 +45,9 @@ export const MAX_IDLE_GRACE_MS = 5;
  * probe fires (a check), its measurement is void and the last estimate (at first IDLE_GRACE_MS)
  * is used. So code can run uncounted at most MAX_IDLE_GRACE_MS per real wait, which the
  * wall-clock limit bounds. Every way the runtime offers to run a
- * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait) is wrapped so that a
- * check runs first, even when the callback is a bare builtin with no check of its own.
+ * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait, and with nodejs_compat
+ * setImmediate) is wrapped so that a check runs first, even when the callback is a bare builtin
+ * with no check of its own.
  * Promise.prototype.then is not wrapped: replacing it slows every await in the isolate (V8's
  * fast paths check that it is untouched) by more than the compute budget allows. A builtin
  * chained with then() runs in the tail the sentinel counts; a chain of bound builtins feeding
@@ -62,7 +63,7 @@ export const MAX_IDLE_GRACE_MS = 5;
 export function budgetModuleSource(cpuMs: number, primordials: string): string {
   return String.raw`
 import {
-  DateNow as clock, enqueueMicrotask as enqueue, setTimer, clearTimer, setRepeating, clearRepeating, globalObject,
+  DateNow as clock, enqueueMicrotask as enqueue, setTimer, clearTimer, setRepeating, clearRepeating, setImmediateTimer, clearImmediateTimer, globalObject,
   ReflectApply, ErrorCtor, TypeErrorCtor, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
   StringPrototypeStartsWith, StringPrototypeCharCodeAt, StringPrototypeIndexOf, StringPrototypeSlice, FunctionPrototype,
   FunctionPrototypeToString, newPromise, PromiseThen,
@@ -224,22 +225,33 @@ function report(error) {
 
 function wrapTimer(original, clear, repeats) {
   return function (callback, delay, ...args) {
-    if (typeof callback !== "function") throw new TypeErrorCtor("The timer callback must be a function.");
-    if (finished) return 0;
-    const key = ++timerKeys;
-    const handle = original(() => {
-      if (!repeats) delete timers[key];
-      if (finished) return;
-      try {
-        check();
-        ReflectApply(callback, undefined, args);
-      } catch (error) {
-        report(error);
-      }
-    }, delay);
-    timers[key] = { __proto__: null, handle, clear };
-    return handle;
+    return schedule(original, clear, repeats, callback, args, delay);
   };
+}
+
+/** setImmediate(callback, ...args): Node's, with no delay argument. */
+function wrapImmediate(original, clear) {
+  return function (callback, ...args) {
+    return schedule(original, clear, false, callback, args, undefined);
+  };
+}
+
+function schedule(original, clear, repeats, callback, args, delay) {
+  if (typeof callback !== "function") throw new TypeErrorCtor("The timer callback must be a function.");
+  if (finished) return 0;
+  const key = ++timerKeys;
+  const handle = original(() => {
+    if (!repeats) delete timers[key];
+    if (finished) return;
+    try {
+      check();
+      ReflectApply(callback, undefined, args);
+    } catch (error) {
+      report(error);
+    }
+  }, delay);
+  timers[key] = { __proto__: null, handle, clear };
+  return handle;
 }
 
 function microtask(callback) {
@@ -296,6 +308,7 @@ function replace(object, name, value) {
 replace(globalObject, "setTimeout", wrapTimer(setTimer, clearTimer, false));
 replace(globalObject, "setInterval", wrapTimer(setRepeating, clearRepeating, true));
 replace(globalObject, "queueMicrotask", microtask);
+if (typeof setImmediateTimer === "function") replace(globalObject, "setImmediate", wrapImmediate(setImmediateTimer, clearImmediateTimer));
 const scheduler = globalObject.scheduler;
 if (scheduler && typeof scheduler.wait === "function") replace(scheduler, "wait", wrapWait(scheduler.wait));
 

@@ -85,6 +85,8 @@ export const encodeUtf8 = (text) => TextEncoderPrototypeEncode(encoder, text);
 export const decodeUtf8 = (bytes) => TextDecoderPrototypeDecode(decoder, bytes);
 export const setTimer = setTimeout, clearTimer = clearTimeout;
 export const setRepeating = setInterval, clearRepeating = clearInterval;
+// Node's, present only with nodejs_compat.
+export const setImmediateTimer = globalThis.setImmediate, clearImmediateTimer = globalThis.clearImmediate;
 export const enqueueMicrotask = queueMicrotask;
 export const globalObject = globalThis;
 
