@@ -215,7 +215,7 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       running.catch(() => {});
       const stopped = await stopIsolate(worker, token);
       if (stopped) output.sink(stopped.output);
-      const usedMs = Math.min(stopped?.cpuUsedMs ?? 0, Date.now() - runStarted);
+      const { usedMs } = reconcileCpu({ status: "error", cpuUsedMs: stopped?.cpuUsedMs ?? 0 }, Date.now() - runStarted, isolateBudgetMs);
       const error: ExecError = { name: "LimitExceeded", message: `Wall-clock limit of ${limits.wallMs} ms exceeded.`, limit: "wall" };
       return finished(started, cpu(usedMs), output, { status: "error", result: null, error });
     }
@@ -226,9 +226,8 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       return finished(started, cpu(0), output, { status: "error", result: null, error });
     }
     output.sink(report.output);
-    // The isolate cannot have computed longer than it ran.
-    const usedMs = Math.min(report.cpuUsedMs, Date.now() - runStarted);
-    if (report.status === "ok" && instrumented && report.cpuUsedMs > isolateBudgetMs) {
+    const { usedMs, overBudget } = reconcileCpu(report, Date.now() - runStarted, instrumented ? isolateBudgetMs : Infinity);
+    if (overBudget) {
       const error: ExecError = { name: "LimitExceeded", message: `CPU budget of ${limits.cpuMs} ms exceeded.`, limit: "cpu" };
       return finished(started, cpu(usedMs), output, { status: "error", result: null, error });
     }
@@ -275,6 +274,16 @@ function compileCell(code: string, language: "js" | "ts", instrumented: boolean,
   const names = { state: randomIdentifier(), save: randomIdentifier(), capture: randomIdentifier() };
   const module = compileModule(code, { kind: "snippet", language, budget: instrumented ? { check: randomIdentifier(), module: placeholder } : null, context: { carried, names } });
   return { module, compileMs: Date.now() - started, link: (budgetModule) => module.code.replace(placeholder, budgetModule) };
+}
+
+/**
+ * The host's reading of the CPU an isolate claims: never more than the wall time the host
+ * measured the run take (the isolate cannot have computed longer than it ran), and an `ok`
+ * that claims more than the budget the isolate was given is over budget, whatever the status
+ * says (Infinity: uninstrumented, no budget).
+ */
+export function reconcileCpu(claim: Pick<IsolateReport, "status" | "cpuUsedMs">, measuredMs: number, isolateBudgetMs: number): { usedMs: number; overBudget: boolean } {
+  return { usedMs: Math.max(0, Math.min(claim.cpuUsedMs, measuredMs)), overBudget: claim.status === "ok" && claim.cpuUsedMs > isolateBudgetMs };
 }
 
 /** The isolate's answer, parsed by the host's JSON and checked; null if it is not a report. */

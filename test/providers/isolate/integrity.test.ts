@@ -10,7 +10,7 @@ import { contextModuleSource } from "../../../src/providers/isolate/runtime/cont
 import { mainModuleSource } from "../../../src/providers/isolate/runtime/main";
 import { primordialsModuleSource } from "../../../src/providers/isolate/runtime/primordials";
 import { ISOLATE_COMPATIBILITY_DATE } from "../../../src/providers/isolate";
-import { checkedResult } from "../../../src/providers/isolate/run";
+import { checkedResult, reconcileCpu } from "../../../src/providers/isolate/run";
 import { run } from "./helpers";
 
 const SMALL = { cpuMs: 50, wallMs: 10_000 };
@@ -147,6 +147,27 @@ describe("the report cannot be forged", () => {
       "for (const k of ['status', 'json', 'cpuUsedMs', 'error', 'resultType', 'output', 'value', 'truncated', 'usedMs', 'exceeded']) Object.defineProperty(Object.prototype, k, { __proto__: null, get() { return 'forged' }, configurable: true }); 42";
     const out = await run(code);
     expect(out).toMatchObject({ status: "ok", result: 42 });
+  });
+});
+
+describe("the host does not take the isolate's CPU figure on trust", () => {
+  it("an ok report claiming more CPU than the isolate's budget is over budget", () => {
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 951 }, 5000, 950)).toEqual({ usedMs: 951, overBudget: true });
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 950 }, 5000, 950)).toEqual({ usedMs: 950, overBudget: false });
+  });
+
+  it("an ok report over budget is flagged even when its claim is above the measured wall time", () => {
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 10_000 }, 40, 950)).toEqual({ usedMs: 40, overBudget: true });
+  });
+
+  it("CPU claimed beyond the wall time the host measured is capped at that time", () => {
+    expect(reconcileCpu({ status: "error", cpuUsedMs: 1e9 }, 120, 950)).toEqual({ usedMs: 120, overBudget: false });
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 80 }, 30, 950)).toEqual({ usedMs: 30, overBudget: false });
+  });
+
+  it("an uninstrumented run (no budget) is never over budget; an honest claim passes through", () => {
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 1e6 }, 2e6, Infinity)).toEqual({ usedMs: 1e6, overBudget: false });
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 12 }, 30, 950)).toEqual({ usedMs: 12, overBudget: false });
   });
 });
 
