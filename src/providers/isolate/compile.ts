@@ -157,6 +157,14 @@ export const CLOUDFLARE_WORKERS_IMPORTS = ["env", "DurableObject", "RpcPromise",
  * export is a binding of its own that no code in the isolate can replace.
  */
 export const NODE_PROCESS_REFUSED_IMPORTS = ["getBuiltinModule"];
+/**
+ * Names of `node:timers` and `node:timers/promises` user code may import. Their other names are
+ * the runtime's timers as they were before the budget wrapped them (a bare builtin scheduled
+ * through them would run uncounted); their default exports hold the wrapped ones
+ * (runtime/budget.ts), and node:timers' are the globals, as in Node.
+ */
+export const NODE_TIMERS_IMPORTS = ["default", "clearTimeout", "clearInterval", "clearImmediate"];
+export const NODE_TIMERS_PROMISES_IMPORTS = ["default"];
 /** Runtime modules closed to user code: `node:module`'s createRequire loads any of them, `cloudflare:workers` included. */
 const CLOSED_MODULES = ["node:module", "module"];
 
@@ -165,6 +173,8 @@ const PARTLY_OPEN_MODULES: Record<string, { isOpen: (name: string) => boolean; h
   "cloudflare:workers": { isOpen: (name) => CLOUDFLARE_WORKERS_IMPORTS.includes(name), hint: ` (available: ${CLOUDFLARE_WORKERS_IMPORTS.join(", ")})` },
   "node:process": { isOpen: (name) => !NODE_PROCESS_REFUSED_IMPORTS.includes(name), hint: " (import its other names, or use the process object)" },
   process: { isOpen: (name) => !NODE_PROCESS_REFUSED_IMPORTS.includes(name), hint: " (import its other names, or use the process object)" },
+  "node:timers": { isOpen: (name) => NODE_TIMERS_IMPORTS.includes(name), hint: " (use the global setTimeout, setInterval and setImmediate, or the module's default export)" },
+  "node:timers/promises": { isOpen: (name) => NODE_TIMERS_PROMISES_IMPORTS.includes(name), hint: " (use its default export: import timers from 'node:timers/promises')" },
 };
 
 type ModuleDeclaration = Extract<Program["body"][number], { source?: unknown }>;

@@ -299,6 +299,55 @@ describe("nothing of a run continues after it", () => {
     expect(out.cpu.usedMs).toBeGreaterThanOrEqual(50);
   });
 
+  // node:timers and node:timers/promises hold their own copies of the runtime's timers: their
+  // named exports are refused, and their default exports (what process.getBuiltinModule gives)
+  // hold the wrapped ones.
+  it.each([
+    ["timers.setTimeout", "import timers from 'node:timers'; for (let i = 0; i < 400; i++) timers.setTimeout(heavy, 1); await scheduler.wait(20)"],
+    ["timers.setImmediate", "import timers from 'node:timers'; for (let i = 0; i < 400; i++) timers.setImmediate(heavy); await scheduler.wait(1)"],
+    ["timers.setInterval", "import timers from 'node:timers'; const h = timers.setInterval(heavy, 0); await new Promise((r) => setTimeout(r, 2000)); clearInterval(h)"],
+    ["getBuiltinModule('node:timers').setTimeout", "for (let i = 0; i < 400; i++) process.getBuiltinModule('node:timers').setTimeout(heavy, 1); await scheduler.wait(20)"],
+    ["timers/promises setTimeout", "import tp from 'node:timers/promises'; for (let i = 0; i < 400; i++) tp.setTimeout(1).then(heavy); await scheduler.wait(20)"],
+    ["timers/promises setImmediate", "import tp from 'node:timers/promises'; for (let i = 0; i < 400; i++) tp.setImmediate().then(heavy); await scheduler.wait(1)"],
+    ["timers/promises scheduler.yield", "import tp from 'node:timers/promises'; for (let i = 0; i < 400; i++) tp.scheduler.yield().then(heavy); await scheduler.wait(20)"],
+    ["timers.promises.setTimeout", "import timers from 'node:timers'; for (let i = 0; i < 400; i++) timers.promises.setTimeout(1).then(heavy); await scheduler.wait(20)"],
+    ["getBuiltinModule('node:timers/promises').setTimeout", "for (let i = 0; i < 400; i++) process.getBuiltinModule('node:timers/promises').setTimeout(1).then(heavy); await scheduler.wait(20)"],
+    ["timers/promises setInterval", "import tp from 'node:timers/promises'; const it = tp.setInterval(1); for (let i = 0; i < 400; i++) it.next().then(heavy); await scheduler.wait(2000)"],
+  ])("bare builtins scheduled through %s are counted", async (_door, attack) => {
+    const heavy = "const heavy = JSON.stringify.bind(JSON, Array.from({ length: 20000 }, (_, i) => ({ i, s: 'abcdefgh' }))); ";
+    const [imports, rest] = attack.startsWith("import") ? [attack.slice(0, attack.indexOf(";") + 1), attack.slice(attack.indexOf(";") + 1)] : ["", attack];
+    const started = Date.now();
+    const out = await run(`${imports} ${heavy}${rest}; 'done'`, { limits: { cpuMs: 50, wallMs: 20_000 } });
+    expect(out.error).toMatchObject({ name: "LimitExceeded", limit: "cpu" });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("timers/promises' setInterval still iterates, through a check", async () => {
+    const out = await run("import tp from 'node:timers/promises'; const r = []; for await (const v of tp.setInterval(2, 'v')) { r.push(v); if (r.length === 3) break } [r, await tp.setTimeout(1, 'later'), await tp.setImmediate('now')]");
+    expect(out.result).toEqual([["v", "v", "v"], "later", "now"]);
+  });
+
+  it.each([
+    ["import { setTimeout } from 'node:timers'; 1", "'setTimeout' from 'node:timers'"],
+    ["import { setImmediate as later } from 'node:timers'; 1", "'setImmediate' from 'node:timers'"],
+    ["import { Timeout } from 'node:timers'; 1", "'Timeout' from 'node:timers'"],
+    ["import * as timers from 'node:timers'; 1", "'node:timers' as a namespace"],
+    ["import { setTimeout as sleep } from 'node:timers/promises'; 1", "'setTimeout' from 'node:timers/promises'"],
+    ["import { scheduler } from 'node:timers/promises'; 1", "'scheduler' from 'node:timers/promises'"],
+    ["import * as tp from 'node:timers/promises'; 1", "'node:timers/promises' as a namespace"],
+  ])("%s is an ImportError (its own copy is not wrapped)", async (code, named) => {
+    const out = await run(code);
+    expect(out.error?.name).toBe("ImportError");
+    expect(out.error?.message).toContain(named);
+  });
+
+  it("the default exports of node:timers and node:timers/promises, and its clear functions, still work", async () => {
+    const out = await run(
+      "import timers, { clearTimeout as clear } from 'node:timers'; import tp from 'node:timers/promises'; const seen = []; clear(timers.setTimeout(() => seen.push('cleared'), 1)); timers.setTimeout((a) => seen.push(a), 1, 'timeout'); timers.setImmediate((a) => seen.push(a), 'immediate'); seen.push(await tp.setTimeout(5, 'awaited')); seen",
+    );
+    expect(out.result).toEqual(["immediate", "timeout", "awaited"]);
+  });
+
   it("clearImmediate still cancels, and an immediate's arguments reach its callback", async () => {
     const out = await run("const seen = []; const h = setImmediate(() => seen.push('cleared')); clearImmediate(h); setImmediate((a, b) => seen.push(a + b), 1, 2); await scheduler.wait(5); seen");
     expect(out.result).toEqual([3]);

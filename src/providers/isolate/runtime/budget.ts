@@ -46,8 +46,8 @@ export const MAX_IDLE_GRACE_MS = 5;
  * is used. So code can run uncounted at most MAX_IDLE_GRACE_MS per real wait, which the
  * wall-clock limit bounds. Every way the runtime offers to run a
  * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait, and with nodejs_compat
- * setImmediate) is wrapped so that a check runs first, even when the callback is a bare builtin
- * with no check of its own.
+ * setImmediate and node:timers' default exports) is wrapped so that a check runs first, even
+ * when the callback is a bare builtin with no check of its own.
  * Promise.prototype.then is not wrapped: replacing it slows every await in the isolate (V8's
  * fast paths check that it is untouched) by more than the compute budget allows. A builtin
  * chained with then() runs in the tail the sentinel counts; a chain of bound builtins feeding
@@ -267,14 +267,17 @@ function microtask(callback) {
   });
 }
 
-/** scheduler.wait, resolving only through a check, and never once the run is over. */
-function wrapWait(original) {
-  return function wait(ms, options) {
+/**
+ * A promise-returning timer (scheduler.wait, node:timers/promises) whose promise settles with
+ * the original's value only through a check, and never once the run is over.
+ */
+function gatePromise(original) {
+  return function (...args) {
     const waiting = newPromise(false);
     if (finished) return waiting.promise;
     PromiseThen(
-      ReflectApply(original, this, [ms, options]),
-      () => {
+      ReflectApply(original, this, args),
+      (value) => {
         if (finished) return;
         try {
           check();
@@ -282,11 +285,21 @@ function wrapWait(original) {
           waiting.reject(error);
           return;
         }
-        waiting.resolve(undefined);
+        waiting.resolve(value);
       },
       (error) => waiting.reject(error),
     );
     return waiting.promise;
+  };
+}
+
+/** node:timers/promises' setInterval: an async iterator whose next() is gated the same way. */
+function gateInterval(original) {
+  return function (...args) {
+    const iterator = ReflectApply(original, this, args);
+    const next = iterator.next;
+    ObjectDefineProperty(iterator, "next", { __proto__: null, value: gatePromise(function (...nextArgs) { return ReflectApply(next, iterator, nextArgs); }), writable: true, configurable: true });
+    return iterator;
   };
 }
 
@@ -310,7 +323,7 @@ replace(globalObject, "setInterval", wrapTimer(setRepeating, clearRepeating, tru
 replace(globalObject, "queueMicrotask", microtask);
 if (typeof setImmediateTimer === "function") replace(globalObject, "setImmediate", wrapImmediate(setImmediateTimer, clearImmediateTimer));
 const scheduler = globalObject.scheduler;
-if (scheduler && typeof scheduler.wait === "function") replace(scheduler, "wait", wrapWait(scheduler.wait));
+if (scheduler && typeof scheduler.wait === "function") replace(scheduler, "wait", gatePromise(scheduler.wait));
 
 // Function.prototype.toString shows the user's own source, as in Node: the instrumenter's
 // insertions are taken out of the text V8 keeps (see instrument.ts: every call names a check,
@@ -349,12 +362,55 @@ function toString() {
 }
 replace(FunctionPrototype, "toString", toString);
 
+// node:timers and node:timers/promises (nodejs_compat) hold the runtime's timers as they were
+// before the replacements above. Their default exports, which process.getBuiltinModule returns
+// too, get the wrapped ones (node:timers' the globals themselves, as in Node); their named
+// exports are bindings no code can replace, and the compiler refuses imports of them.
+const processObject = globalObject.process;
+const originalGetBuiltinModule = processObject && typeof processObject.getBuiltinModule === "function" ? processObject.getBuiltinModule : undefined;
+function builtinDefault(id) {
+  try {
+    return ReflectApply(originalGetBuiltinModule, processObject, [id]);
+  } catch {}
+}
+function notImplemented() {
+  throw new ErrorCtor("Not implemented. Please use setTimeout() instead.");
+}
+function wrapTimersPromises(promises) {
+  if (!promises) return;
+  for (const name of ["setTimeout", "setImmediate"]) {
+    if (typeof promises[name] === "function") replace(promises, name, gatePromise(promises[name]));
+  }
+  if (typeof promises.setInterval === "function") replace(promises, "setInterval", gateInterval(promises.setInterval));
+  const original = promises.scheduler;
+  if (original) {
+    const gated = { __proto__: null };
+    for (const name of ["wait", "yield"]) {
+      const method = original[name];
+      if (typeof method === "function") gated[name] = gatePromise(function (...args) { return ReflectApply(method, original, args); });
+    }
+    replace(promises, "scheduler", gated);
+  }
+}
+if (originalGetBuiltinModule) {
+  const timersModule = builtinDefault("node:timers");
+  if (timersModule) {
+    for (const name of ["setTimeout", "setInterval", "setImmediate"]) {
+      if (name in timersModule) replace(timersModule, name, globalObject[name]);
+    }
+    for (const name of ["active", "enroll"]) if (name in timersModule) replace(timersModule, name, notImplemented);
+  }
+  const timersPromises = builtinDefault("node:timers/promises");
+  wrapTimersPromises(timersPromises);
+  // node:timers' own promises is a module namespace no code can change: Node's is timers/promises itself.
+  if (timersModule && timersPromises && "promises" in timersModule) replace(timersModule, "promises", timersPromises);
+}
+
 // The runtime's own modules (cloudflare:workers holds the entrypoint loopback, waitUntil and
 // exports) are not for sandboxed code: imports of them are refused at compile time, and this
 // closes the door process.getBuiltinModule would open (node:module's createRequire loads them).
-const processObject = globalObject.process;
-if (processObject && typeof processObject.getBuiltinModule === "function") {
-  const getBuiltinModule = processObject.getBuiltinModule;
+if (originalGetBuiltinModule) {
+  const getBuiltinModule = originalGetBuiltinModule;
   replace(processObject, "getBuiltinModule", function (id) {
     const name = "" + id;
     if (name === "module" || name === "node:module" || StringPrototypeStartsWith(name, "cloudflare:") || StringPrototypeStartsWith(name, "workerd:")) {
