@@ -312,6 +312,8 @@ describe("nothing of a run continues after it", () => {
     ["timers/promises scheduler.yield", "import tp from 'node:timers/promises'; for (let i = 0; i < 400; i++) tp.scheduler.yield().then(heavy); await scheduler.wait(20)"],
     ["timers.promises.setTimeout", "import timers from 'node:timers'; for (let i = 0; i < 400; i++) timers.promises.setTimeout(1).then(heavy); await scheduler.wait(20)"],
     ["getBuiltinModule('node:timers/promises').setTimeout", "for (let i = 0; i < 400; i++) process.getBuiltinModule('node:timers/promises').setTimeout(1).then(heavy); await scheduler.wait(20)"],
+    ["AbortSignal.timeout", "for (let i = 0; i < 400; i++) AbortSignal.timeout(1).addEventListener('abort', heavy); await scheduler.wait(20)"],
+    ["AbortSignal.timeout's onabort", "for (let i = 0; i < 400; i++) AbortSignal.timeout(1).onabort = heavy; await scheduler.wait(20)"],
     ["timers/promises setInterval", "import tp from 'node:timers/promises'; const it = tp.setInterval(1); for (let i = 0; i < 400; i++) it.next().then(heavy); await scheduler.wait(2000)"],
   ])("bare builtins scheduled through %s are counted", async (_door, attack) => {
     const heavy = "const heavy = JSON.stringify.bind(JSON, Array.from({ length: 20000 }, (_, i) => ({ i, s: 'abcdefgh' }))); ";
@@ -346,6 +348,11 @@ describe("nothing of a run continues after it", () => {
       "import timers, { clearTimeout as clear } from 'node:timers'; import tp from 'node:timers/promises'; const seen = []; clear(timers.setTimeout(() => seen.push('cleared'), 1)); timers.setTimeout((a) => seen.push(a), 1, 'timeout'); timers.setImmediate((a) => seen.push(a), 'immediate'); seen.push(await tp.setTimeout(5, 'awaited')); seen",
     );
     expect(out.result).toEqual(["immediate", "timeout", "awaited"]);
+  });
+
+  it("AbortSignal.timeout still aborts with a TimeoutError", async () => {
+    const out = await run("const signal = AbortSignal.timeout(5); const before = signal.aborted; await new Promise((r) => signal.addEventListener('abort', r)); [before, signal.aborted, signal.reason.name, signal.reason instanceof DOMException, typeof AbortSignal.timeout]");
+    expect(out.result).toEqual([false, true, "TimeoutError", true, "function"]);
   });
 
   it("clearImmediate still cancels, and an immediate's arguments reach its callback", async () => {

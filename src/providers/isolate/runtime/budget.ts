@@ -45,8 +45,8 @@ export const MAX_IDLE_GRACE_MS = 5;
  * probe fires (a check), its measurement is void and the last estimate (at first IDLE_GRACE_MS)
  * is used. So code can run uncounted at most MAX_IDLE_GRACE_MS per real wait, which the
  * wall-clock limit bounds. Every way the runtime offers to run a
- * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait, and with nodejs_compat
- * setImmediate and node:timers' default exports) is wrapped so that a check runs first, even
+ * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait, AbortSignal.timeout, and
+ * with nodejs_compat setImmediate and node:timers' default exports) is wrapped so that a check runs first, even
  * when the callback is a bare builtin with no check of its own.
  * Promise.prototype.then is not wrapped: replacing it slows every await in the isolate (V8's
  * fast paths check that it is untouched) by more than the compute budget allows. A builtin
@@ -66,7 +66,7 @@ import {
   DateNow as clock, enqueueMicrotask as enqueue, setTimer, clearTimer, setRepeating, clearRepeating, setImmediateTimer, clearImmediateTimer, globalObject,
   ReflectApply, ErrorCtor, TypeErrorCtor, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
   StringPrototypeStartsWith, StringPrototypeCharCodeAt, StringPrototypeIndexOf, StringPrototypeSlice, FunctionPrototype,
-  FunctionPrototypeToString, newPromise, PromiseThen,
+  FunctionPrototypeToString, newPromise, PromiseThen, AbortControllerCtor, AbortControllerPrototypeAbort, AbortControllerPrototypeGetSignal, DOMExceptionCtor,
 } from "${primordials}";
 
 const BUDGET_MS = ${Number.isFinite(cpuMs) ? cpuMs : "Infinity"}, MAX_STRIDE = ${MAX_STRIDE};
@@ -361,6 +361,20 @@ function toString() {
   return stripChecks(FunctionPrototypeToString(this));
 }
 replace(FunctionPrototype, "toString", toString);
+
+// AbortSignal.timeout aborts from a timer of the runtime's own, running the signal's listeners
+// (bare builtins among them) with no check: here the wrapped setTimeout aborts it.
+const AbortSignalCtor = globalObject.AbortSignal;
+if (AbortSignalCtor && typeof AbortSignalCtor.timeout === "function") {
+  const wrappedSetTimeout = globalObject.setTimeout;
+  replace(AbortSignalCtor, "timeout", function timeout(ms) {
+    const delay = +ms;
+    if (!(delay >= 0 && delay < Infinity)) throw new TypeErrorCtor("AbortSignal.timeout: the delay must be a finite number of milliseconds, 0 or more.");
+    const controller = new AbortControllerCtor();
+    wrappedSetTimeout(() => AbortControllerPrototypeAbort(controller, new DOMExceptionCtor("The operation was aborted due to timeout", "TimeoutError")), delay);
+    return AbortControllerPrototypeGetSignal(controller);
+  });
+}
 
 // node:timers and node:timers/promises (nodejs_compat) hold the runtime's timers as they were
 // before the replacements above. Their default exports, which process.getBuiltinModule returns

@@ -88,6 +88,10 @@ export const setRepeating = setInterval, clearRepeating = clearInterval;
 // Node's, present only with nodejs_compat.
 export const setImmediateTimer = globalThis.setImmediate, clearImmediateTimer = globalThis.clearImmediate;
 export const enqueueMicrotask = queueMicrotask;
+export const AbortControllerCtor = AbortController;
+export const AbortControllerPrototypeAbort = uncurryThis(AbortController.prototype.abort);
+export const AbortControllerPrototypeGetSignal = uncurryThis(ObjectGetOwnPropertyDescriptor(AbortController.prototype, "signal").get);
+export const DOMExceptionCtor = DOMException;
 export const globalObject = globalThis;
 
 /**
