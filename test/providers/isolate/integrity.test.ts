@@ -165,6 +165,16 @@ describe("the host does not take the isolate's CPU figure on trust", () => {
     expect(reconcileCpu({ status: "ok", cpuUsedMs: 80 }, 30, 950)).toEqual({ usedMs: 30, overBudget: false });
   });
 
+  it("with workspace modules, measured time the run does not account for is charged as loading, within the measured time", () => {
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 10, runMs: 20 }, 320, 950, true)).toEqual({ usedMs: 310, overBudget: false });
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 300, runMs: 0 }, 320, 950, true)).toEqual({ usedMs: 320, overBudget: false });
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 10, runMs: 500 }, 320, 950, true)).toEqual({ usedMs: 10, overBudget: false });
+  });
+
+  it("without workspace modules (no user code while the isolate loads) nothing is charged as loading", () => {
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 10, runMs: 20 }, 320, 950, false)).toEqual({ usedMs: 10, overBudget: false });
+  });
+
   it("an uninstrumented run (no budget) is never over budget; an honest claim passes through", () => {
     expect(reconcileCpu({ status: "ok", cpuUsedMs: 1e6 }, 2e6, Infinity)).toEqual({ usedMs: 1e6, overBudget: false });
     expect(reconcileCpu({ status: "ok", cpuUsedMs: 12 }, 30, 950)).toEqual({ usedMs: 12, overBudget: false });

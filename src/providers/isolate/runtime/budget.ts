@@ -6,7 +6,8 @@ export const MAX_STRIDE = 128;
  * While modules load (top-level code of imported workspace files) the runtime's clock is frozen
  * at 0, so the budget counts checks instead: MAX_STRIDE × this many per budget millisecond,
  * about what a tight instrumented loop runs in a millisecond here. An approximation, stated
- * in the README; on Cloudflare the platform's startup CPU limit applies as well.
+ * in the README; on Cloudflare the platform's startup CPU limit applies as well. The time
+ * loading took is reported all the same: the host charges it (run.ts, reconcileCpu).
  */
 export const LOAD_ACCOUNTS_PER_MS = 2_000;
 
