@@ -69,6 +69,13 @@ describe("valid code runs as it runs in Node", () => {
     expect(out.error).toMatchObject({ name: "TypeError", message, file: "<snippet>", line: 1 });
     expect(out.error?.stack).not.toContain("__sbx");
   });
+
+  it("an error caught and logged does not name the check function either", async () => {
+    const out = await run("try { (await 1)() } catch (e) { console.log(e) } try { const [a] = await 5 } catch (e) { console.error('failed:', e) }");
+    expect(out.status, JSON.stringify(out.error)).toBe("ok");
+    expect(out.stdout).toBe("TypeError: (intermediate value) is not a function\n");
+    expect(out.stderr).toBe("failed: TypeError: (intermediate value) is not iterable\n");
+  });
 });
 
 describe("TypeScript namespaces compile or fail loudly", () => {
