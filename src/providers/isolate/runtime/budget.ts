@@ -377,19 +377,17 @@ if (AbortSignalCtor && typeof AbortSignalCtor.timeout === "function") {
   });
 }
 
-// node:timers and node:timers/promises (nodejs_compat) hold the runtime's timers as they were
-// before the replacements above. Their default exports, which process.getBuiltinModule returns
-// too, get the wrapped ones (node:timers' the globals themselves, as in Node); their named
-// exports are bindings no code can replace, and the compiler refuses imports of them.
+// node:timers and node:timers/promises (nodejs_compat) schedule through the runtime's own
+// timers, not the wrapped globals: a bare builtin scheduled through them ran uncounted. Their
+// default exports, which process.getBuiltinModule returns too, get the wrapped ones
+// (node:timers' the globals themselves, as in Node); their named exports are bindings no code
+// can replace, and the compiler refuses imports of them.
 const processObject = globalObject.process;
 const originalGetBuiltinModule = processObject && typeof processObject.getBuiltinModule === "function" ? processObject.getBuiltinModule : undefined;
 function builtinDefault(id) {
   try {
     return ReflectApply(originalGetBuiltinModule, processObject, [id]);
   } catch {}
-}
-function notImplemented() {
-  throw new ErrorCtor("Not implemented. Please use setTimeout() instead.");
 }
 function wrapTimersPromises(promises) {
   if (!promises) return;
@@ -413,7 +411,6 @@ if (originalGetBuiltinModule) {
     for (const name of ["setTimeout", "setInterval", "setImmediate"]) {
       if (name in timersModule) replace(timersModule, name, globalObject[name]);
     }
-    for (const name of ["active", "enroll"]) if (name in timersModule) replace(timersModule, name, notImplemented);
   }
   const timersPromises = builtinDefault("node:timers/promises");
   wrapTimersPromises(timersPromises);
