@@ -29,9 +29,11 @@ describe("a snippet cannot reset, hide or outlive its CPU budget", () => {
   it("12 s of busy loop, four sandboxes at once, every door to the entrypoint tried: each is stopped at its budget and a bystander stays fast", async () => {
     const before = await health();
     const attack = `
+      import processModule from 'node:process';
       const doors = [];
       try { doors.push(process.getBuiltinModule('cloudflare:workers')) } catch {}
       try { doors.push(process.getBuiltinModule('node:module').createRequire('/')('cloudflare:workers')) } catch {}
+      try { doors.push(processModule.getBuiltinModule('node:module').createRequire('/')('cloudflare:workers')) } catch {}
       for (const w of doors) { try { await w.exports.default.run(undefined, () => {}, 'x') } catch {} }
       const started = Date.now();
       while (Date.now() - started < 12000) {}
@@ -50,6 +52,17 @@ describe("a snippet cannot reset, hide or outlive its CPU budget", () => {
     expect((await api.exec(bystander, "1 + 2")).body).toMatchObject({ status: "ok", result: 3 });
     expect(Date.now() - t).toBeLessThan(1_000);
     expect((await health()).runtime.restarts.total).toBe(before.runtime.restarts.total);
+  });
+
+  it.each([
+    "import { getBuiltinModule } from 'node:process'; console.log('ran'); getBuiltinModule('node:module').createRequire('/')('cloudflare:workers').exports.default.run()",
+    "import * as p from 'node:process'; console.log('ran'); p.getBuiltinModule('cloudflare:workers').exports.default.run()",
+  ])("the doors node:process's own getBuiltinModule would open are ImportErrors before anything runs: %s", async (door) => {
+    const id = await api.createSandbox();
+    const res = await api.exec(id, door);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "error", stdout: "", error: { name: "ImportError" } });
+    expect(res.body.error.message).toContain("not available in a sandbox");
   });
 
   it("work chained to run after the result (timers, scheduler.wait, promise reactions of bound builtins) does not burn CPU after the exec returns", async () => {

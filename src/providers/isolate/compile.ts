@@ -150,27 +150,54 @@ function syntaxError(error: unknown, toSource: (position: Position) => Position)
  * isolate under the host (`abortIsolate`); a namespace import or re-export would carry them too.
  */
 export const CLOUDFLARE_WORKERS_IMPORTS = ["env", "DurableObject", "RpcPromise", "RpcProperty", "RpcStub", "RpcTarget", "ServiceStub", "WorkerEntrypoint", "WorkflowEntrypoint", "withEnv"];
+/**
+ * Names of `node:process` user code may not import: its own `getBuiltinModule` loads
+ * `node:module`, whose createRequire loads `cloudflare:workers` whole. The process object (the
+ * global, the default export) has a guarded one instead (runtime/budget.ts); the module's
+ * export is a binding of its own that no code in the isolate can replace.
+ */
+export const NODE_PROCESS_REFUSED_IMPORTS = ["getBuiltinModule"];
+/**
+ * Names of `node:timers` and `node:timers/promises` user code may import. Their other names are
+ * the runtime's timers as they were before the budget wrapped them (a bare builtin scheduled
+ * through them would run uncounted); their default exports hold the wrapped ones
+ * (runtime/budget.ts), and node:timers' are the globals, as in Node.
+ */
+export const NODE_TIMERS_IMPORTS = ["default", "clearTimeout", "clearInterval", "clearImmediate"];
+export const NODE_TIMERS_PROMISES_IMPORTS = ["default"];
 /** Runtime modules closed to user code: `node:module`'s createRequire loads any of them, `cloudflare:workers` included. */
 const CLOSED_MODULES = ["node:module", "module"];
+
+/** Runtime modules open to user code only in part: which of their names it may import, and the hint its refusals carry. */
+const PARTLY_OPEN_MODULES: Record<string, { isOpen: (name: string) => boolean; hint: string }> = {
+  "cloudflare:workers": { isOpen: (name) => CLOUDFLARE_WORKERS_IMPORTS.includes(name), hint: ` (available: ${CLOUDFLARE_WORKERS_IMPORTS.join(", ")})` },
+  "node:process": { isOpen: (name) => !NODE_PROCESS_REFUSED_IMPORTS.includes(name), hint: " (import its other names, or use the process object)" },
+  process: { isOpen: (name) => !NODE_PROCESS_REFUSED_IMPORTS.includes(name), hint: " (import its other names, or use the process object)" },
+  "node:timers": { isOpen: (name) => NODE_TIMERS_IMPORTS.includes(name), hint: " (use the global setTimeout, setInterval and setImmediate, or the module's default export)" },
+  "node:timers/promises": { isOpen: (name) => NODE_TIMERS_PROMISES_IMPORTS.includes(name), hint: " (use its default export: import timers from 'node:timers/promises')" },
+};
 
 type ModuleDeclaration = Extract<Program["body"][number], { source?: unknown }>;
 
 function refuseRuntimeInternals(statement: ModuleDeclaration, toSource: (position: Position) => Position): void {
-  const specifier = String(statement.source?.value);
+  const module = String(statement.source?.value);
   const refuse: (what: string) => never = (what) => {
     throw new CompileError("ImportError", `Cannot import ${what}: it is not available in a sandbox.`, toSource(startOf(statement)));
   };
-  if (CLOSED_MODULES.includes(specifier)) refuse(`'${specifier}'`);
-  if (specifier !== "cloudflare:workers") return;
-  const allowed = `(available: ${CLOUDFLARE_WORKERS_IMPORTS.join(", ")})`;
-  if (statement.type === "ExportAllDeclaration") refuse(`everything from 'cloudflare:workers' ${allowed}`);
+  if (CLOSED_MODULES.includes(module)) refuse(`'${module}'`);
+  if (!Object.hasOwn(PARTLY_OPEN_MODULES, module)) return;
+  const { isOpen, hint } = PARTLY_OPEN_MODULES[module]!;
+  if (statement.type === "ExportAllDeclaration") refuse(`everything from '${module}'${hint}`);
   const specifiers = "specifiers" in statement ? statement.specifiers : [];
   for (const specifier of specifiers) {
-    if (specifier.type === "ImportNamespaceSpecifier") refuse(`'cloudflare:workers' as a namespace ${allowed}`);
-    if (specifier.type === "ImportDefaultSpecifier") refuse(`a default export of 'cloudflare:workers' ${allowed}`);
+    if (specifier.type === "ImportNamespaceSpecifier") refuse(`'${module}' as a namespace${hint}`);
+    if (specifier.type === "ImportDefaultSpecifier") {
+      if (!isOpen("default")) refuse(`a default export of '${module}'${hint}`);
+      continue;
+    }
     const imported = specifier.type === "ExportSpecifier" ? specifier.local : specifier.imported;
     const name = imported.type === "Identifier" ? imported.name : String(imported.value);
-    if (!CLOUDFLARE_WORKERS_IMPORTS.includes(name)) refuse(`'${name}' from 'cloudflare:workers' ${allowed}`);
+    if (!isOpen(name)) refuse(`'${name}' from '${module}'${hint}`);
   }
 }
 

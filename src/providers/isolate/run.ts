@@ -87,6 +87,8 @@ const IsolateReport = z.object({
     .object({ name: z.string(), message: z.string(), stack: z.string().optional(), limit: z.literal("cpu").optional() })
     .optional(),
   cpuUsedMs: z.number().finite().nonnegative(),
+  /** Wall time from the run's start to its answer, as the isolate's clock read it. */
+  runMs: z.number().finite().nonnegative().optional(),
   /** Console lines not streamed before the run ended. */
   output: z.array(z.unknown()).optional(),
   /** A context cell's saved bindings (runtime/context.ts): untrusted text, stored and handed back, never evaluated here. */
@@ -198,6 +200,9 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
   // Only the host and the isolate's main module know it: `stop` obeys no one else.
   const token = randomIdentifier();
   const cpu = (usedMs: number) => ({ budgetMs: limits.cpuMs, usedMs: usedMs + compileMs, compileMs });
+  // Workspace modules are parsed and their top-level code run while the isolate loads, before
+  // the run starts and with the isolate's clock frozen: the host's own measure covers them.
+  const loadsModules = Object.keys(workspaceModules).length > 0;
   const runStarted = Date.now();
   try {
     const running = entrypoint.run(request.input, output.sink, token, request.context?.state);
@@ -215,7 +220,7 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       running.catch(() => {});
       const stopped = await stopIsolate(worker, token);
       if (stopped) output.sink(stopped.output);
-      const usedMs = Math.min(stopped?.cpuUsedMs ?? 0, Date.now() - runStarted);
+      const { usedMs } = reconcileCpu({ status: "error", cpuUsedMs: stopped?.cpuUsedMs ?? 0, runMs: stopped?.runMs }, Date.now() - runStarted, isolateBudgetMs, loadsModules);
       const error: ExecError = { name: "LimitExceeded", message: `Wall-clock limit of ${limits.wallMs} ms exceeded.`, limit: "wall" };
       return finished(started, cpu(usedMs), output, { status: "error", result: null, error });
     }
@@ -226,9 +231,8 @@ export async function runSnippet(loader: WorkerLoader, request: IsolateRunReques
       return finished(started, cpu(0), output, { status: "error", result: null, error });
     }
     output.sink(report.output);
-    // The isolate cannot have computed longer than it ran.
-    const usedMs = Math.min(report.cpuUsedMs, Date.now() - runStarted);
-    if (report.status === "ok" && instrumented && report.cpuUsedMs > isolateBudgetMs) {
+    const { usedMs, overBudget } = reconcileCpu(report, Date.now() - runStarted, instrumented ? isolateBudgetMs : Infinity, loadsModules);
+    if (overBudget) {
       const error: ExecError = { name: "LimitExceeded", message: `CPU budget of ${limits.cpuMs} ms exceeded.`, limit: "cpu" };
       return finished(started, cpu(usedMs), output, { status: "error", result: null, error });
     }
@@ -275,6 +279,28 @@ function compileCell(code: string, language: "js" | "ts", instrumented: boolean,
   const names = { state: randomIdentifier(), save: randomIdentifier(), capture: randomIdentifier() };
   const module = compileModule(code, { kind: "snippet", language, budget: instrumented ? { check: randomIdentifier(), module: placeholder } : null, context: { carried, names } });
   return { module, compileMs: Date.now() - started, link: (budgetModule) => module.code.replace(placeholder, budgetModule) };
+}
+
+/**
+ * The host's reading of the CPU an isolate claims: never more than the wall time the host
+ * measured the run take (the isolate cannot have computed longer than it ran), and an `ok`
+ * that claims more than the budget the isolate was given is over budget, whatever the status
+ * says (Infinity: uninstrumented, no budget).
+ *
+ * With workspace modules (`loadsModules`), the measured time the run itself does not account
+ * for (`runMs`: its start to its answer) went to loading the isolate, their parsing and
+ * top-level code included, which the isolate cannot time: it is added to the CPU used (so the
+ * isolate's own startup, a few milliseconds, is charged too), within the measured time. It is
+ * reported, not held against the budget: while modules load, the budget counts checks instead.
+ */
+export function reconcileCpu(
+  claim: Pick<IsolateReport, "status" | "cpuUsedMs" | "runMs">,
+  measuredMs: number,
+  isolateBudgetMs: number,
+  loadsModules = false,
+): { usedMs: number; overBudget: boolean } {
+  const loadMs = loadsModules && claim.runMs !== undefined ? Math.max(0, measuredMs - claim.runMs) : 0;
+  return { usedMs: Math.max(0, Math.min(claim.cpuUsedMs + loadMs, measuredMs)), overBudget: claim.status === "ok" && claim.cpuUsedMs > isolateBudgetMs };
 }
 
 /** The isolate's answer, parsed by the host's JSON and checked; null if it is not a report. */

@@ -111,6 +111,18 @@ describe("the CPU budget while modules load", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it("top-level work of an imported file is in the reported CPU, even work the check count misses (bare builtins)", async () => {
+    const heavy = "const heavy = JSON.stringify.bind(JSON, Array.from({ length: 20000 }, (_, i) => ({ i, s: 'abcdefgh' })));";
+    const files = { "slow.js": `${heavy}\nfor (let i = 0; i < 200; i++) heavy();\nexport const done = true;` };
+    const started = Date.now();
+    const out = await run("import { done } from './slow.js'; done", { limits: { cpuMs: 20_000, wallMs: 20_000 }, files });
+    const wallMs = Date.now() - started;
+    expect(out).toMatchObject({ status: "ok", result: true });
+    // 200 serialisations of a 20,000-object array: a few hundred milliseconds here.
+    expect(out.cpu.usedMs - (out.cpu.compileMs ?? 0)).toBeGreaterThan(100);
+    expect(out.cpu.usedMs).toBeLessThanOrEqual(wallMs);
+  });
+
   it("ordinary top-level work in an imported file is not stopped", async () => {
     const files = { "table.js": "export const table = []; for (let i = 0; i < 10000; i++) table.push(i * i);" };
     const out = await run("import { table } from './table.js'; table.length", { limits: SMALL, files });

@@ -10,7 +10,7 @@ import { contextModuleSource } from "../../../src/providers/isolate/runtime/cont
 import { mainModuleSource } from "../../../src/providers/isolate/runtime/main";
 import { primordialsModuleSource } from "../../../src/providers/isolate/runtime/primordials";
 import { ISOLATE_COMPATIBILITY_DATE } from "../../../src/providers/isolate";
-import { checkedResult } from "../../../src/providers/isolate/run";
+import { checkedResult, reconcileCpu } from "../../../src/providers/isolate/run";
 import { run } from "./helpers";
 
 const SMALL = { cpuMs: 50, wallMs: 10_000 };
@@ -72,6 +72,10 @@ describe("a run starts once and user code cannot reach the runtime's entrypoint"
     ["import * as workers from 'cloudflare:workers'; workers.exports", "'cloudflare:workers' as a namespace"],
     ["import { exports as e } from 'cloudflare:workers'; e", "'exports' from 'cloudflare:workers'"],
     ["import { createRequire } from 'node:module'; createRequire('/')('cloudflare:workers')", "'node:module'"],
+    ["import { getBuiltinModule } from 'node:process'; getBuiltinModule('node:module').createRequire('/')('cloudflare:workers').exports", "'getBuiltinModule' from 'node:process'"],
+    ["import { getBuiltinModule as g } from 'process'; g('cloudflare:workers').exports", "'getBuiltinModule' from 'process'"],
+    ["import * as p from 'node:process'; p.getBuiltinModule('cloudflare:workers').exports", "'node:process' as a namespace"],
+    ["import * as p from 'process'; p.getBuiltinModule('node:module')", "'process' as a namespace"],
   ])("%s is an ImportError", async (code, named) => {
     const out = await run(code);
     expect(out.error?.name).toBe("ImportError");
@@ -83,6 +87,8 @@ describe("a run starts once and user code cannot reach the runtime's entrypoint"
     ["export * from 'cloudflare:workers';", "everything from 'cloudflare:workers'"],
     ["export { exports } from 'cloudflare:workers';", "'exports' from 'cloudflare:workers'"],
     ["export { waitUntil as later } from 'cloudflare:workers';", "'waitUntil' from 'cloudflare:workers'"],
+    ["export { getBuiltinModule } from 'node:process';", "'getBuiltinModule' from 'node:process'"],
+    ["export * from 'node:process';", "everything from 'node:process'"],
   ])("a workspace module re-exporting it (%s) is an ImportError naming the module", async (source, named) => {
     const out = await run("import * as lib from './lib.js'; Object.keys(lib)", { files: { "lib.js": source } });
     expect(out.error).toMatchObject({ name: "ImportError", file: "lib.js" });
@@ -100,6 +106,14 @@ describe("a run starts once and user code cannot reach the runtime's entrypoint"
       expect.stringContaining("not available in a sandbox"),
       "function",
     ]);
+  });
+
+  it("node:process's other names and its default export (the guarded process object) still import", async () => {
+    const out = await run(
+      "import p, { nextTick, env as e } from 'node:process'; let refused; try { p.getBuiltinModule('node:module') } catch (error) { refused = error.message } [p === process, typeof nextTick, typeof e, refused]",
+    );
+    expect(out.status, JSON.stringify(out.error)).toBe("ok");
+    expect(out.result).toEqual([true, "function", "object", expect.stringContaining("not available in a sandbox")]);
   });
 
   it("the safe names of cloudflare:workers still import", async () => {
@@ -133,6 +147,37 @@ describe("the report cannot be forged", () => {
       "for (const k of ['status', 'json', 'cpuUsedMs', 'error', 'resultType', 'output', 'value', 'truncated', 'usedMs', 'exceeded']) Object.defineProperty(Object.prototype, k, { __proto__: null, get() { return 'forged' }, configurable: true }); 42";
     const out = await run(code);
     expect(out).toMatchObject({ status: "ok", result: 42 });
+  });
+});
+
+describe("the host does not take the isolate's CPU figure on trust", () => {
+  it("an ok report claiming more CPU than the isolate's budget is over budget", () => {
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 951 }, 5000, 950)).toEqual({ usedMs: 951, overBudget: true });
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 950 }, 5000, 950)).toEqual({ usedMs: 950, overBudget: false });
+  });
+
+  it("an ok report over budget is flagged even when its claim is above the measured wall time", () => {
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 10_000 }, 40, 950)).toEqual({ usedMs: 40, overBudget: true });
+  });
+
+  it("CPU claimed beyond the wall time the host measured is capped at that time", () => {
+    expect(reconcileCpu({ status: "error", cpuUsedMs: 1e9 }, 120, 950)).toEqual({ usedMs: 120, overBudget: false });
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 80 }, 30, 950)).toEqual({ usedMs: 30, overBudget: false });
+  });
+
+  it("with workspace modules, measured time the run does not account for is charged as loading, within the measured time", () => {
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 10, runMs: 20 }, 320, 950, true)).toEqual({ usedMs: 310, overBudget: false });
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 300, runMs: 0 }, 320, 950, true)).toEqual({ usedMs: 320, overBudget: false });
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 10, runMs: 500 }, 320, 950, true)).toEqual({ usedMs: 10, overBudget: false });
+  });
+
+  it("without workspace modules (no user code while the isolate loads) nothing is charged as loading", () => {
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 10, runMs: 20 }, 320, 950, false)).toEqual({ usedMs: 10, overBudget: false });
+  });
+
+  it("an uninstrumented run (no budget) is never over budget; an honest claim passes through", () => {
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 1e6 }, 2e6, Infinity)).toEqual({ usedMs: 1e6, overBudget: false });
+    expect(reconcileCpu({ status: "ok", cpuUsedMs: 12 }, 30, 950)).toEqual({ usedMs: 12, overBudget: false });
   });
 });
 
@@ -252,6 +297,77 @@ describe("nothing of a run continues after it", () => {
     );
     expect(out.error).toMatchObject({ name: "LimitExceeded", limit: "cpu" });
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("bare builtins scheduled with setImmediate are counted too", async () => {
+    // About 600 ms of work, each piece run by the runtime with no check of its own.
+    const out = await run(
+      "const heavy = JSON.stringify.bind(JSON, Array.from({ length: 20000 }, (_, i) => ({ i, s: 'abcdefgh' }))); for (let i = 0; i < 400; i++) setImmediate(heavy); await scheduler.wait(1); 'done'",
+      { limits: { cpuMs: 50, wallMs: 20_000 } },
+    );
+    expect(out.error).toMatchObject({ name: "LimitExceeded", limit: "cpu" });
+    expect(out.cpu.usedMs).toBeGreaterThanOrEqual(50);
+  });
+
+  // node:timers and node:timers/promises hold their own copies of the runtime's timers: their
+  // named exports are refused, and their default exports (what process.getBuiltinModule gives)
+  // hold the wrapped ones.
+  it.each([
+    ["timers.setTimeout", "import timers from 'node:timers'; for (let i = 0; i < 400; i++) timers.setTimeout(heavy, 1); await scheduler.wait(20)"],
+    ["timers.setImmediate", "import timers from 'node:timers'; for (let i = 0; i < 400; i++) timers.setImmediate(heavy); await scheduler.wait(1)"],
+    ["timers.setInterval", "import timers from 'node:timers'; const h = timers.setInterval(heavy, 0); await new Promise((r) => setTimeout(r, 2000)); clearInterval(h)"],
+    ["getBuiltinModule('node:timers').setTimeout", "for (let i = 0; i < 400; i++) process.getBuiltinModule('node:timers').setTimeout(heavy, 1); await scheduler.wait(20)"],
+    ["timers/promises setTimeout", "import tp from 'node:timers/promises'; for (let i = 0; i < 400; i++) tp.setTimeout(1).then(heavy); await scheduler.wait(20)"],
+    ["timers/promises setImmediate", "import tp from 'node:timers/promises'; for (let i = 0; i < 400; i++) tp.setImmediate().then(heavy); await scheduler.wait(1)"],
+    ["timers/promises scheduler.yield", "import tp from 'node:timers/promises'; for (let i = 0; i < 400; i++) tp.scheduler.yield().then(heavy); await scheduler.wait(20)"],
+    ["timers.promises.setTimeout", "import timers from 'node:timers'; for (let i = 0; i < 400; i++) timers.promises.setTimeout(1).then(heavy); await scheduler.wait(20)"],
+    ["getBuiltinModule('node:timers/promises').setTimeout", "for (let i = 0; i < 400; i++) process.getBuiltinModule('node:timers/promises').setTimeout(1).then(heavy); await scheduler.wait(20)"],
+    ["AbortSignal.timeout", "for (let i = 0; i < 400; i++) AbortSignal.timeout(1).addEventListener('abort', heavy); await scheduler.wait(20)"],
+    ["AbortSignal.timeout's onabort", "for (let i = 0; i < 400; i++) AbortSignal.timeout(1).onabort = heavy; await scheduler.wait(20)"],
+    ["timers/promises setInterval", "import tp from 'node:timers/promises'; const it = tp.setInterval(1); for (let i = 0; i < 400; i++) it.next().then(heavy); await scheduler.wait(2000)"],
+  ])("bare builtins scheduled through %s are counted", async (_door, attack) => {
+    const heavy = "const heavy = JSON.stringify.bind(JSON, Array.from({ length: 20000 }, (_, i) => ({ i, s: 'abcdefgh' }))); ";
+    const [imports, rest] = attack.startsWith("import") ? [attack.slice(0, attack.indexOf(";") + 1), attack.slice(attack.indexOf(";") + 1)] : ["", attack];
+    const started = Date.now();
+    const out = await run(`${imports} ${heavy}${rest}; 'done'`, { limits: { cpuMs: 50, wallMs: 20_000 } });
+    expect(out.error).toMatchObject({ name: "LimitExceeded", limit: "cpu" });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("timers/promises' setInterval still iterates, through a check", async () => {
+    const out = await run("import tp from 'node:timers/promises'; const r = []; for await (const v of tp.setInterval(2, 'v')) { r.push(v); if (r.length === 3) break } [r, await tp.setTimeout(1, 'later'), await tp.setImmediate('now')]");
+    expect(out.result).toEqual([["v", "v", "v"], "later", "now"]);
+  });
+
+  it.each([
+    ["import { setTimeout } from 'node:timers'; 1", "'setTimeout' from 'node:timers'"],
+    ["import { setImmediate as later } from 'node:timers'; 1", "'setImmediate' from 'node:timers'"],
+    ["import { Timeout } from 'node:timers'; 1", "'Timeout' from 'node:timers'"],
+    ["import * as timers from 'node:timers'; 1", "'node:timers' as a namespace"],
+    ["import { setTimeout as sleep } from 'node:timers/promises'; 1", "'setTimeout' from 'node:timers/promises'"],
+    ["import { scheduler } from 'node:timers/promises'; 1", "'scheduler' from 'node:timers/promises'"],
+    ["import * as tp from 'node:timers/promises'; 1", "'node:timers/promises' as a namespace"],
+  ])("%s is an ImportError (its own copy is not wrapped)", async (code, named) => {
+    const out = await run(code);
+    expect(out.error?.name).toBe("ImportError");
+    expect(out.error?.message).toContain(named);
+  });
+
+  it("the default exports of node:timers and node:timers/promises, and its clear functions, still work", async () => {
+    const out = await run(
+      "import timers, { clearTimeout as clear } from 'node:timers'; import tp from 'node:timers/promises'; const seen = []; clear(timers.setTimeout(() => seen.push('cleared'), 1)); timers.setTimeout((a) => seen.push(a), 1, 'timeout'); timers.setImmediate((a) => seen.push(a), 'immediate'); seen.push(await tp.setTimeout(5, 'awaited')); seen",
+    );
+    expect(out.result).toEqual(["immediate", "timeout", "awaited"]);
+  });
+
+  it("AbortSignal.timeout still aborts with a TimeoutError", async () => {
+    const out = await run("const signal = AbortSignal.timeout(5); const before = signal.aborted; await new Promise((r) => signal.addEventListener('abort', r)); [before, signal.aborted, signal.reason.name, signal.reason instanceof DOMException, typeof AbortSignal.timeout]");
+    expect(out.result).toEqual([false, true, "TimeoutError", true, "function"]);
+  });
+
+  it("clearImmediate still cancels, and an immediate's arguments reach its callback", async () => {
+    const out = await run("const seen = []; const h = setImmediate(() => seen.push('cleared')); clearImmediate(h); setImmediate((a, b) => seen.push(a + b), 1, 2); await scheduler.wait(5); seen");
+    expect(out.result).toEqual([3]);
   });
 
   it("a timer left pending never fires once the run has returned", async () => {

@@ -6,7 +6,8 @@ export const MAX_STRIDE = 128;
  * While modules load (top-level code of imported workspace files) the runtime's clock is frozen
  * at 0, so the budget counts checks instead: MAX_STRIDE × this many per budget millisecond,
  * about what a tight instrumented loop runs in a millisecond here. An approximation, stated
- * in the README; on Cloudflare the platform's startup CPU limit applies as well.
+ * in the README; on Cloudflare the platform's startup CPU limit applies as well. The time
+ * loading took is reported all the same: the host charges it (run.ts, reconcileCpu).
  */
 export const LOAD_ACCOUNTS_PER_MS = 2_000;
 
@@ -45,8 +46,9 @@ export const MAX_IDLE_GRACE_MS = 5;
  * probe fires (a check), its measurement is void and the last estimate (at first IDLE_GRACE_MS)
  * is used. So code can run uncounted at most MAX_IDLE_GRACE_MS per real wait, which the
  * wall-clock limit bounds. Every way the runtime offers to run a
- * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait) is wrapped so that a
- * check runs first, even when the callback is a bare builtin with no check of its own.
+ * callback later (setTimeout, setInterval, queueMicrotask, scheduler.wait, AbortSignal.timeout, and
+ * with nodejs_compat setImmediate and node:timers' default exports) is wrapped so that a check runs first, even
+ * when the callback is a bare builtin with no check of its own.
  * Promise.prototype.then is not wrapped: replacing it slows every await in the isolate (V8's
  * fast paths check that it is untouched) by more than the compute budget allows. A builtin
  * chained with then() runs in the tail the sentinel counts; a chain of bound builtins feeding
@@ -62,10 +64,10 @@ export const MAX_IDLE_GRACE_MS = 5;
 export function budgetModuleSource(cpuMs: number, primordials: string): string {
   return String.raw`
 import {
-  DateNow as clock, enqueueMicrotask as enqueue, setTimer, clearTimer, setRepeating, clearRepeating, globalObject,
+  DateNow as clock, enqueueMicrotask as enqueue, setTimer, clearTimer, setRepeating, clearRepeating, setImmediateTimer, clearImmediateTimer, globalObject,
   ReflectApply, ErrorCtor, TypeErrorCtor, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf,
   StringPrototypeStartsWith, StringPrototypeCharCodeAt, StringPrototypeIndexOf, StringPrototypeSlice, FunctionPrototype,
-  FunctionPrototypeToString, newPromise, PromiseThen,
+  FunctionPrototypeToString, newPromise, PromiseThen, AbortControllerCtor, AbortControllerPrototypeAbort, AbortControllerPrototypeGetSignal, DOMExceptionCtor,
 } from "${primordials}";
 
 const BUDGET_MS = ${Number.isFinite(cpuMs) ? cpuMs : "Infinity"}, MAX_STRIDE = ${MAX_STRIDE};
@@ -224,22 +226,33 @@ function report(error) {
 
 function wrapTimer(original, clear, repeats) {
   return function (callback, delay, ...args) {
-    if (typeof callback !== "function") throw new TypeErrorCtor("The timer callback must be a function.");
-    if (finished) return 0;
-    const key = ++timerKeys;
-    const handle = original(() => {
-      if (!repeats) delete timers[key];
-      if (finished) return;
-      try {
-        check();
-        ReflectApply(callback, undefined, args);
-      } catch (error) {
-        report(error);
-      }
-    }, delay);
-    timers[key] = { __proto__: null, handle, clear };
-    return handle;
+    return schedule(original, clear, repeats, callback, args, delay);
   };
+}
+
+/** setImmediate(callback, ...args): Node's, with no delay argument. */
+function wrapImmediate(original, clear) {
+  return function (callback, ...args) {
+    return schedule(original, clear, false, callback, args, undefined);
+  };
+}
+
+function schedule(original, clear, repeats, callback, args, delay) {
+  if (typeof callback !== "function") throw new TypeErrorCtor("The timer callback must be a function.");
+  if (finished) return 0;
+  const key = ++timerKeys;
+  const handle = original(() => {
+    if (!repeats) delete timers[key];
+    if (finished) return;
+    try {
+      check();
+      ReflectApply(callback, undefined, args);
+    } catch (error) {
+      report(error);
+    }
+  }, delay);
+  timers[key] = { __proto__: null, handle, clear };
+  return handle;
 }
 
 function microtask(callback) {
@@ -255,14 +268,17 @@ function microtask(callback) {
   });
 }
 
-/** scheduler.wait, resolving only through a check, and never once the run is over. */
-function wrapWait(original) {
-  return function wait(ms, options) {
+/**
+ * A promise-returning timer (scheduler.wait, node:timers/promises) whose promise settles with
+ * the original's value only through a check, and never once the run is over.
+ */
+function gatePromise(original) {
+  return function (...args) {
     const waiting = newPromise(false);
     if (finished) return waiting.promise;
     PromiseThen(
-      ReflectApply(original, this, [ms, options]),
-      () => {
+      ReflectApply(original, this, args),
+      (value) => {
         if (finished) return;
         try {
           check();
@@ -270,11 +286,21 @@ function wrapWait(original) {
           waiting.reject(error);
           return;
         }
-        waiting.resolve(undefined);
+        waiting.resolve(value);
       },
       (error) => waiting.reject(error),
     );
     return waiting.promise;
+  };
+}
+
+/** node:timers/promises' setInterval: an async iterator whose next() is gated the same way. */
+function gateInterval(original) {
+  return function (...args) {
+    const iterator = ReflectApply(original, this, args);
+    const next = iterator.next;
+    ObjectDefineProperty(iterator, "next", { __proto__: null, value: gatePromise(function (...nextArgs) { return ReflectApply(next, iterator, nextArgs); }), writable: true, configurable: true });
+    return iterator;
   };
 }
 
@@ -296,8 +322,9 @@ function replace(object, name, value) {
 replace(globalObject, "setTimeout", wrapTimer(setTimer, clearTimer, false));
 replace(globalObject, "setInterval", wrapTimer(setRepeating, clearRepeating, true));
 replace(globalObject, "queueMicrotask", microtask);
+if (typeof setImmediateTimer === "function") replace(globalObject, "setImmediate", wrapImmediate(setImmediateTimer, clearImmediateTimer));
 const scheduler = globalObject.scheduler;
-if (scheduler && typeof scheduler.wait === "function") replace(scheduler, "wait", wrapWait(scheduler.wait));
+if (scheduler && typeof scheduler.wait === "function") replace(scheduler, "wait", gatePromise(scheduler.wait));
 
 // Function.prototype.toString shows the user's own source, as in Node: the instrumenter's
 // insertions are taken out of the text V8 keeps (see instrument.ts: every call names a check,
@@ -336,12 +363,66 @@ function toString() {
 }
 replace(FunctionPrototype, "toString", toString);
 
+// AbortSignal.timeout aborts from a timer of the runtime's own, running the signal's listeners
+// (bare builtins among them) with no check: here the wrapped setTimeout aborts it.
+const AbortSignalCtor = globalObject.AbortSignal;
+if (AbortSignalCtor && typeof AbortSignalCtor.timeout === "function") {
+  const wrappedSetTimeout = globalObject.setTimeout;
+  replace(AbortSignalCtor, "timeout", function timeout(ms) {
+    const delay = +ms;
+    if (!(delay >= 0 && delay < Infinity)) throw new TypeErrorCtor("AbortSignal.timeout: the delay must be a finite number of milliseconds, 0 or more.");
+    const controller = new AbortControllerCtor();
+    wrappedSetTimeout(() => AbortControllerPrototypeAbort(controller, new DOMExceptionCtor("The operation was aborted due to timeout", "TimeoutError")), delay);
+    return AbortControllerPrototypeGetSignal(controller);
+  });
+}
+
+// node:timers and node:timers/promises (nodejs_compat) schedule through the runtime's own
+// timers, not the wrapped globals: a bare builtin scheduled through them ran uncounted. Their
+// default exports, which process.getBuiltinModule returns too, get the wrapped ones
+// (node:timers' the globals themselves, as in Node); their named exports are bindings no code
+// can replace, and the compiler refuses imports of them.
+const processObject = globalObject.process;
+const originalGetBuiltinModule = processObject && typeof processObject.getBuiltinModule === "function" ? processObject.getBuiltinModule : undefined;
+function builtinDefault(id) {
+  try {
+    return ReflectApply(originalGetBuiltinModule, processObject, [id]);
+  } catch {}
+}
+function wrapTimersPromises(promises) {
+  if (!promises) return;
+  for (const name of ["setTimeout", "setImmediate"]) {
+    if (typeof promises[name] === "function") replace(promises, name, gatePromise(promises[name]));
+  }
+  if (typeof promises.setInterval === "function") replace(promises, "setInterval", gateInterval(promises.setInterval));
+  const original = promises.scheduler;
+  if (original) {
+    const gated = { __proto__: null };
+    for (const name of ["wait", "yield"]) {
+      const method = original[name];
+      if (typeof method === "function") gated[name] = gatePromise(function (...args) { return ReflectApply(method, original, args); });
+    }
+    replace(promises, "scheduler", gated);
+  }
+}
+if (originalGetBuiltinModule) {
+  const timersModule = builtinDefault("node:timers");
+  if (timersModule) {
+    for (const name of ["setTimeout", "setInterval", "setImmediate"]) {
+      if (name in timersModule) replace(timersModule, name, globalObject[name]);
+    }
+  }
+  const timersPromises = builtinDefault("node:timers/promises");
+  wrapTimersPromises(timersPromises);
+  // node:timers' own promises is a module namespace no code can change: Node's is timers/promises itself.
+  if (timersModule && timersPromises && "promises" in timersModule) replace(timersModule, "promises", timersPromises);
+}
+
 // The runtime's own modules (cloudflare:workers holds the entrypoint loopback, waitUntil and
 // exports) are not for sandboxed code: imports of them are refused at compile time, and this
 // closes the door process.getBuiltinModule would open (node:module's createRequire loads them).
-const processObject = globalObject.process;
-if (processObject && typeof processObject.getBuiltinModule === "function") {
-  const getBuiltinModule = processObject.getBuiltinModule;
+if (originalGetBuiltinModule) {
+  const getBuiltinModule = originalGetBuiltinModule;
   replace(processObject, "getBuiltinModule", function (id) {
     const name = "" + id;
     if (name === "module" || name === "node:module" || StringPrototypeStartsWith(name, "cloudflare:") || StringPrototypeStartsWith(name, "workerd:")) {

@@ -1,3 +1,5 @@
+import { RESERVED_PREFIX } from "../instrument";
+
 /** How deep console output and non-JSON results are shown (Node's console uses 2). */
 export const CONSOLE_DEPTH = 2;
 export const RESULT_DEPTH = 6;
@@ -28,7 +30,7 @@ import {
   ArrayPrototype, ArrayIsArray as isArray, ArrayBufferIsView as isView, ArrayPrototypePush as push, ArrayPrototypeJoin as join,
   ArrayPrototypeIndexOf, ArrayPrototypeSlice, StringCtor, StringPrototypeSlice as slice, StringPrototypeIncludes as includes,
   StringPrototypeStartsWith as startsWith, StringPrototypeEndsWith as endsWith, StringPrototypeCharCodeAt as charCodeAt,
-  StringPrototypeReplaceAll as replaceAll, SymbolPrototypeToString, BigIntPrototypeToString, NumberIsFinite, NumberIsNaN,
+  StringPrototypeReplaceAll as replaceAll, StringPrototypeIndexOf as indexOf, SymbolPrototypeToString, BigIntPrototypeToString, NumberIsFinite, NumberIsNaN,
   JSONStringify as stringify, DatePrototypeGetTime, DatePrototypeToISOString, FunctionPrototypeToString, RegExpPrototypeToString,
   MapCtor, SetCtor, MapPrototypeGetSize, SetPrototypeGetSize, MapPrototypeForEach, SetPrototypeForEach, TypedArrayPrototypeGetLength,
   TypedArrayPrototypeSubarray, encodeUtf8, decodeUtf8, MathMax, ErrorCtor, ArrayPrototypePop, ObjectHasOwn as hasOwn,
@@ -142,6 +144,36 @@ function emptyItems(count) {
   return "<" + count + " empty item" + (count === 1 ? "" : "s") + ">";
 }
 
+// V8 quotes the code around a TypeError, and an awaited value passes through the check
+// (check(await x)): put back what Node says, as the host does for errors it reports (stack.ts).
+const CHECK_PREFIX = "${RESERVED_PREFIX}", CHECK_LENGTH = ${RESERVED_PREFIX.length + 32};
+const NOT_ITERABLE = " is not a function or its return value is not iterable";
+function isCheckAt(text, at) {
+  for (let i = at + CHECK_PREFIX.length; i < at + CHECK_LENGTH; i++) {
+    const c = charCodeAt(text, i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+function scrubChecks(text) {
+  let out = "", from = 0;
+  for (let at = indexOf(text, CHECK_PREFIX); at !== -1; at = indexOf(text, CHECK_PREFIX, at + 1)) {
+    if (at < from || !isCheckAt(text, at)) continue;
+    const end = at + CHECK_LENGTH;
+    let replacement = "(internal)", resume = end;
+    if (startsWith(text, "(...)", end)) {
+      replacement = "(intermediate value)";
+      resume = end + 5;
+    } else if (startsWith(text, NOT_ITERABLE, end)) {
+      replacement = "(intermediate value) is not iterable";
+      resume = end + NOT_ITERABLE.length;
+    }
+    out += slice(text, from, at) + replacement;
+    from = resume;
+  }
+  return from === 0 ? text : out + slice(text, from);
+}
+
 function formatValue(value, depth, seen, options) {
   switch (typeof value) {
     case "string": return depth === 0 && options.bareStrings ? value : quote(value);
@@ -156,7 +188,7 @@ function formatValue(value, depth, seen, options) {
   if (ArrayPrototypeIndexOf(seen, value) !== -1) return "[Circular]";
   const name = constructorName(value);
   if (value instanceof ErrorCtor) {
-    const text = StringCtor(value.name) + ": " + StringCtor(value.message);
+    const text = StringCtor(value.name) + ": " + scrubChecks(StringCtor(value.message));
     return depth === 0 ? text : "[" + text + "]";
   }
   if (depth > options.depth) return isArray(value) ? "[Array]" : "[" + (name || "Object") + "]";

@@ -28,7 +28,7 @@ export interface RuntimeModuleNames {
 export function mainModuleSource(names: RuntimeModuleNames, limits: { cpuMs: number; outputBytes: number; contextChars?: number }): string {
   return String.raw`
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { JSONStringify, ObjectSetPrototypeOf, PromiseThen, newPromise } from "${names.primordials}";
+import { DateNow, JSONStringify, ObjectSetPrototypeOf, PromiseThen, newPromise } from "${names.primordials}";
 import { begin, exceededSignal, finish } from "${names.budget}";
 import { attach, close } from "${names.console}";
 import { describeError, renderResult } from "${names.inspect}";
@@ -36,7 +36,7 @@ import { guardEnv } from "${names.guards}";
 ${names.context ? `import { restoreBindings, saveBindings } from "${names.context}";` : "const restoreBindings = undefined, saveBindings = undefined;"}
 import snippet from "${names.snippet}";
 
-let started = false, runToken, reported = false, runDone, capture, contextCell = false;
+let started = false, runToken, reported = false, runDone, capture, contextCell = false, runBegan = 0;
 
 function failure(thrown) {
   try {
@@ -46,7 +46,11 @@ function failure(thrown) {
   }
 }
 
-/** Ends the run and serialises what the host gets: one JSON string, no object user code could reach. */
+/**
+ * Ends the run and serialises what the host gets: one JSON string, no object user code could
+ * reach. runMs is the wall time from the run's start to the answer: the host charges what it
+ * measured beyond that to loading (module top-level code runs before the run, clock frozen).
+ */
 function report(outcome, resolve) {
   const spent = finish();
   if (spent.exceeded) {
@@ -55,7 +59,7 @@ function report(outcome, resolve) {
   const output = close();
   for (let i = 0; i < output.rest.length; i++) ObjectSetPrototypeOf(output.rest[i], null);
   ObjectSetPrototypeOf(output.rest, null);
-  const text = JSONStringify({
+  const fields = {
     __proto__: null,
     status: outcome.status,
     json: outcome.json,
@@ -65,8 +69,11 @@ function report(outcome, resolve) {
     context: outcome.context,
     cpuUsedMs: spent.usedMs,
     output: output.rest,
-  });
-  const send = () => resolve(text);
+  };
+  const send = () => {
+    fields.runMs = DateNow() - runBegan;
+    resolve(JSONStringify(fields));
+  };
   PromiseThen(output.delivered, send, send);
 }
 
@@ -77,6 +84,7 @@ export default class SnippetRun extends WorkerEntrypoint {
     started = true;
     runToken = token;
     begin();
+    runBegan = DateNow();
     attach(sink);
     const done = (runDone = newPromise());
     const settle = (outcome) => {

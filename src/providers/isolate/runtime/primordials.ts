@@ -85,7 +85,13 @@ export const encodeUtf8 = (text) => TextEncoderPrototypeEncode(encoder, text);
 export const decodeUtf8 = (bytes) => TextDecoderPrototypeDecode(decoder, bytes);
 export const setTimer = setTimeout, clearTimer = clearTimeout;
 export const setRepeating = setInterval, clearRepeating = clearInterval;
+// Node's, present only with nodejs_compat.
+export const setImmediateTimer = globalThis.setImmediate, clearImmediateTimer = globalThis.clearImmediate;
 export const enqueueMicrotask = queueMicrotask;
+export const AbortControllerCtor = AbortController;
+export const AbortControllerPrototypeAbort = uncurryThis(AbortController.prototype.abort);
+export const AbortControllerPrototypeGetSignal = uncurryThis(ObjectGetOwnPropertyDescriptor(AbortController.prototype, "signal").get);
+export const DOMExceptionCtor = DOMException;
 export const globalObject = globalThis;
 
 /**
