@@ -3,7 +3,7 @@ import MagicString from "magic-string";
 import { parseModule, walk, type AnyNode, type Program } from "./ast";
 import { CompileError } from "./compile-error";
 import { captureFunction, cellShape, contextPrelude, mergeShapes, type ContextNames, type ContextShape } from "./context";
-import { insertChecks } from "./instrument";
+import { insertChecks, randomIdentifier } from "./instrument";
 import { originalPosition, type DecodedMappings, type Position } from "./sourcemap";
 import { stripTypes } from "./typescript";
 
@@ -62,12 +62,14 @@ export function compileModule(source: string, options: CompileOptions): Compiled
     if ("source" in statement && statement.source) {
       imports.push(String(statement.source.value));
       refuseRuntimeInternals(statement, toSource);
+      const rebuilt = options.kind === "module" && statement.type === "ImportDeclaration" ? timersImport(statement) : undefined;
+      if (rebuilt) edits.overwrite(statement.start, statement.end, rebuilt);
     }
     if (options.kind !== "snippet") continue;
     if (statement.type === "ImportDeclaration") {
       // Imports must sit at module level, outside the wrapper function: rebuilt on the header
       // line, with blank space (and the same line breaks) left where they were.
-      hoisted.push(importStatement(statement));
+      hoisted.push(hoistedImport(statement));
       edits.overwrite(statement.start, statement.end, js.slice(statement.start, statement.end).replace(/[^\n]/g, " "));
     } else if (statement.type.startsWith("Export")) {
       throw new CompileError("SyntaxError", "A snippet cannot export; put shared code in a workspace module and import it.", toSource(startOf(statement)));
@@ -98,7 +100,7 @@ export function compileModule(source: string, options: CompileOptions): Compiled
   let context: ContextShape | undefined;
   if (options.kind === "snippet" && options.context) {
     const { carried, names } = options.context;
-    const cell = cellShape(program, js, importStatement);
+    const cell = cellShape(program, js, hoistedImport);
     context = mergeShapes(carried, cell);
     // Earlier cells' imports are hoisted again, unless this cell imports the same name itself.
     const imported = new Set(cell.imports.flatMap((i) => i.names));
@@ -158,23 +160,28 @@ export const CLOUDFLARE_WORKERS_IMPORTS = ["env", "DurableObject", "RpcPromise",
  */
 export const NODE_PROCESS_REFUSED_IMPORTS = ["getBuiltinModule"];
 /**
- * Names of `node:timers` and `node:timers/promises` user code may import. Their other names are
- * the runtime's timers as they were before the budget wrapped them (a bare builtin scheduled
- * through them would run uncounted); their default exports hold the wrapped ones
- * (runtime/budget.ts), and node:timers' are the globals, as in Node.
+ * Names of `node:timers` and `node:timers/promises` user code may import. The modules' own named
+ * exports are the runtime's timers as they were before the budget wrapped them (a bare builtin
+ * scheduled through them would run uncounted); their default exports hold the wrapped ones
+ * (runtime/budget.ts; node:timers' are the globals, as in Node). So an import of these names, or
+ * of the module as a namespace, is rewritten to read them from the default export
+ * (`timersImport`): Node code that writes `import { setTimeout } from "node:timers/promises"`
+ * runs unchanged, through the wrapped timers. Other names (node:timers' `Timeout` class,
+ * `active`, `enroll`) are refused.
  */
-export const NODE_TIMERS_IMPORTS = ["default", "clearTimeout", "clearInterval", "clearImmediate"];
-export const NODE_TIMERS_PROMISES_IMPORTS = ["default"];
+export const NODE_TIMERS_IMPORTS = ["default", "setTimeout", "setInterval", "setImmediate", "clearTimeout", "clearInterval", "clearImmediate", "promises"];
+export const NODE_TIMERS_PROMISES_IMPORTS = ["default", "setTimeout", "setInterval", "setImmediate", "scheduler"];
+const TIMERS_MODULES = new Set(["node:timers", "node:timers/promises"]);
 /** Runtime modules closed to user code: `node:module`'s createRequire loads any of them, `cloudflare:workers` included. */
 const CLOSED_MODULES = ["node:module", "module"];
 
 /** Runtime modules open to user code only in part: which of their names it may import, and the hint its refusals carry. */
-const PARTLY_OPEN_MODULES: Record<string, { isOpen: (name: string) => boolean; hint: string }> = {
+const PARTLY_OPEN_MODULES: Record<string, { isOpen: (name: string) => boolean; hint: string; namespace?: true }> = {
   "cloudflare:workers": { isOpen: (name) => CLOUDFLARE_WORKERS_IMPORTS.includes(name), hint: ` (available: ${CLOUDFLARE_WORKERS_IMPORTS.join(", ")})` },
   "node:process": { isOpen: (name) => !NODE_PROCESS_REFUSED_IMPORTS.includes(name), hint: " (import its other names, or use the process object)" },
   process: { isOpen: (name) => !NODE_PROCESS_REFUSED_IMPORTS.includes(name), hint: " (import its other names, or use the process object)" },
-  "node:timers": { isOpen: (name) => NODE_TIMERS_IMPORTS.includes(name), hint: " (use the global setTimeout, setInterval and setImmediate, or the module's default export)" },
-  "node:timers/promises": { isOpen: (name) => NODE_TIMERS_PROMISES_IMPORTS.includes(name), hint: " (use its default export: import timers from 'node:timers/promises')" },
+  "node:timers": { isOpen: (name) => NODE_TIMERS_IMPORTS.includes(name), namespace: true, hint: ` (available: ${NODE_TIMERS_IMPORTS.join(", ")})` },
+  "node:timers/promises": { isOpen: (name) => NODE_TIMERS_PROMISES_IMPORTS.includes(name), namespace: true, hint: ` (available: ${NODE_TIMERS_PROMISES_IMPORTS.join(", ")})` },
 };
 
 type ModuleDeclaration = Extract<Program["body"][number], { source?: unknown }>;
@@ -186,19 +193,55 @@ function refuseRuntimeInternals(statement: ModuleDeclaration, toSource: (positio
   };
   if (CLOSED_MODULES.includes(module)) refuse(`'${module}'`);
   if (!Object.hasOwn(PARTLY_OPEN_MODULES, module)) return;
-  const { isOpen, hint } = PARTLY_OPEN_MODULES[module]!;
+  const { isOpen, hint, namespace } = PARTLY_OPEN_MODULES[module]!;
   if (statement.type === "ExportAllDeclaration") refuse(`everything from '${module}'${hint}`);
+  // Re-exports cannot be rewritten to read the default export: only the default may pass.
+  const reexport = statement.type === "ExportNamedDeclaration";
   const specifiers = "specifiers" in statement ? statement.specifiers : [];
   for (const specifier of specifiers) {
-    if (specifier.type === "ImportNamespaceSpecifier") refuse(`'${module}' as a namespace${hint}`);
+    if (specifier.type === "ImportNamespaceSpecifier") {
+      if (!namespace) refuse(`'${module}' as a namespace${hint}`);
+      continue;
+    }
     if (specifier.type === "ImportDefaultSpecifier") {
       if (!isOpen("default")) refuse(`a default export of '${module}'${hint}`);
       continue;
     }
     const imported = specifier.type === "ExportSpecifier" ? specifier.local : specifier.imported;
     const name = imported.type === "Identifier" ? imported.name : String(imported.value);
-    if (!isOpen(name)) refuse(`'${name}' from '${module}'${hint}`);
+    if (!isOpen(name) || (reexport && TIMERS_MODULES.has(module) && name !== "default")) refuse(`'${name}' from '${module}'${hint}`);
   }
+}
+
+/**
+ * An import of node:timers or node:timers/promises that names more than the default export,
+ * rebuilt to take every name from the default export (which holds the budget's wrapped timers):
+ * `import d, { setTimeout as sleep } from "node:timers/promises"` becomes
+ * `import t from "node:timers/promises"; const d = t, { setTimeout: sleep } = t;`. Undefined
+ * for any other import. One line, so the positions of the code after it keep their lines.
+ */
+function timersImport(node: ImportDeclaration): string | undefined {
+  const module = String(node.source.value);
+  if (!TIMERS_MODULES.has(module) || node.specifiers.every((s) => s.type === "ImportDefaultSpecifier")) return undefined;
+  const whole = randomIdentifier();
+  const bindings: string[] = [];
+  const named: string[] = [];
+  for (const specifier of node.specifiers) {
+    if (specifier.type === "ImportSpecifier") {
+      const imported = specifier.imported.type === "Identifier" ? specifier.imported.name : JSON.stringify(specifier.imported.value);
+      if (imported === "default") bindings.push(`${specifier.local.name} = ${whole}`);
+      else named.push(`${imported}: ${specifier.local.name}`);
+    } else {
+      bindings.push(`${specifier.local.name} = ${whole}`);
+    }
+  }
+  if (named.length > 0) bindings.push(`{ ${named.join(", ")} } = ${whole}`);
+  return `import ${whole} from ${JSON.stringify(module)}; const ${bindings.join(", ")};`;
+}
+
+/** An import as it goes into the compiled code: node:timers' named imports rebuilt, the rest as they are. */
+function hoistedImport(node: ImportDeclaration): string {
+  return timersImport(node) ?? importStatement(node);
 }
 
 function startOf(node: AnyNode): Position {

@@ -325,6 +325,11 @@ describe("nothing of a run continues after it", () => {
     ["AbortSignal.timeout", "for (let i = 0; i < 400; i++) AbortSignal.timeout(1).addEventListener('abort', heavy); await scheduler.wait(20)"],
     ["AbortSignal.timeout's onabort", "for (let i = 0; i < 400; i++) AbortSignal.timeout(1).onabort = heavy; await scheduler.wait(20)"],
     ["timers/promises setInterval", "import tp from 'node:timers/promises'; const it = tp.setInterval(1); for (let i = 0; i < 400; i++) it.next().then(heavy); await scheduler.wait(2000)"],
+    ["a named setTimeout of node:timers", "import { setTimeout as later } from 'node:timers'; for (let i = 0; i < 400; i++) later(heavy, 1); await scheduler.wait(20)"],
+    ["a named setImmediate of node:timers", "import { setImmediate } from 'node:timers'; for (let i = 0; i < 400; i++) setImmediate(heavy); await scheduler.wait(1)"],
+    ["a named setTimeout of node:timers/promises", "import { setTimeout as sleep } from 'node:timers/promises'; for (let i = 0; i < 400; i++) sleep(1).then(heavy); await scheduler.wait(20)"],
+    ["node:timers/promises as a namespace", "import * as tp from 'node:timers/promises'; for (let i = 0; i < 400; i++) tp.setImmediate().then(heavy); await scheduler.wait(1)"],
+    ["a named scheduler of node:timers/promises", "import { scheduler as s } from 'node:timers/promises'; for (let i = 0; i < 400; i++) s.yield().then(heavy); await scheduler.wait(20)"],
   ])("bare builtins scheduled through %s are counted", async (_door, attack) => {
     const heavy = "const heavy = JSON.stringify.bind(JSON, Array.from({ length: 20000 }, (_, i) => ({ i, s: 'abcdefgh' }))); ";
     const [imports, rest] = attack.startsWith("import") ? [attack.slice(0, attack.indexOf(";") + 1), attack.slice(attack.indexOf(";") + 1)] : ["", attack];
@@ -340,17 +345,29 @@ describe("nothing of a run continues after it", () => {
   });
 
   it.each([
-    ["import { setTimeout } from 'node:timers'; 1", "'setTimeout' from 'node:timers'"],
-    ["import { setImmediate as later } from 'node:timers'; 1", "'setImmediate' from 'node:timers'"],
     ["import { Timeout } from 'node:timers'; 1", "'Timeout' from 'node:timers'"],
-    ["import * as timers from 'node:timers'; 1", "'node:timers' as a namespace"],
-    ["import { setTimeout as sleep } from 'node:timers/promises'; 1", "'setTimeout' from 'node:timers/promises'"],
-    ["import { scheduler } from 'node:timers/promises'; 1", "'scheduler' from 'node:timers/promises'"],
-    ["import * as tp from 'node:timers/promises'; 1", "'node:timers/promises' as a namespace"],
+    ["import { active } from 'node:timers'; 1", "'active' from 'node:timers'"],
+    ["export { setTimeout } from 'node:timers/promises'", "'setTimeout' from 'node:timers/promises'"],
   ])("%s is an ImportError (its own copy is not wrapped)", async (code, named) => {
     const out = await run(code);
     expect(out.error?.name).toBe("ImportError");
     expect(out.error?.message).toContain(named);
+  });
+
+  it("Node's named imports of node:timers and node:timers/promises work as in Node, through the wrapped timers", async () => {
+    const out = await run(
+      "import { setTimeout as sleep, setImmediate as soon, scheduler } from 'node:timers/promises'; import * as tp from 'node:timers/promises'; import timers, { setTimeout, clearTimeout, promises } from 'node:timers'; const seen = []; clearTimeout(setTimeout(() => seen.push('cleared'), 1)); setTimeout((a) => seen.push(a), 1, 'timeout'); seen.push(await soon('immediate')); seen.push(await sleep(5, 'slept')); await scheduler.wait(1); seen.push(await tp.setTimeout(1, 'namespace')); seen.push(await promises.setTimeout(1, 'promises')); [seen, timers.setTimeout === setTimeout, setTimeout === globalThis.setTimeout]",
+    );
+    expect(out.error).toBeUndefined();
+    expect(out.result).toEqual([["immediate", "timeout", "slept", "namespace", "promises"], true, true]);
+  });
+
+  it("a workspace module's named timers import works and is counted", async () => {
+    const heavy = "const heavy = JSON.stringify.bind(JSON, Array.from({ length: 20000 }, (_, i) => ({ i, s: 'abcdefgh' })));";
+    const files = { "wait.js": `import { setTimeout as sleep } from 'node:timers/promises';\n${heavy}\nexport const nap = (ms) => sleep(ms, 'rested');\nexport const burn = () => { for (let i = 0; i < 400; i++) sleep(1).then(heavy); };` };
+    expect((await run("import { nap } from './wait.js'; await nap(2)", { files })).result).toBe("rested");
+    const out = await run("import { burn } from './wait.js'; burn(); await scheduler.wait(20); 'done'", { files, limits: { cpuMs: 50, wallMs: 20_000 } });
+    expect(out.error).toMatchObject({ name: "LimitExceeded", limit: "cpu" });
   });
 
   it("the default exports of node:timers and node:timers/promises, and its clear functions, still work", async () => {
