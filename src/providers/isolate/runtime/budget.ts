@@ -381,7 +381,7 @@ if (AbortSignalCtor && typeof AbortSignalCtor.timeout === "function") {
 // timers, not the wrapped globals: a bare builtin scheduled through them ran uncounted. Their
 // default exports, which process.getBuiltinModule returns too, get the wrapped ones
 // (node:timers' the globals themselves, as in Node); their named exports are bindings no code
-// can replace, and the compiler refuses imports of them.
+// can replace, so the compiler rewrites named imports to read the default export (compile.ts).
 const processObject = globalObject.process;
 const originalGetBuiltinModule = processObject && typeof processObject.getBuiltinModule === "function" ? processObject.getBuiltinModule : undefined;
 function builtinDefault(id) {
