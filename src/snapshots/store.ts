@@ -86,10 +86,18 @@ export function archiveBody(archive: Archive): ReadableStream<Uint8Array> {
   const { readable, writable } = new FixedLengthStream(archive.byteLength);
   const writer = writable.getWriter();
   void (async () => {
+    // A turn of the event loop after each megabyte, however many files it spans (a yield
+    // per file made a 1,000-file snapshot seven times slower).
+    let sinceYield = 0;
     for (const part of [archive.head, ...archive.bodies]) {
       for (let offset = 0; offset < part.byteLength; offset += BODY_SLICE_BYTES) {
-        await writer.write(part.subarray(offset, offset + BODY_SLICE_BYTES));
-        await scheduler.wait(0);
+        const slice = part.subarray(offset, offset + BODY_SLICE_BYTES);
+        await writer.write(slice);
+        sinceYield += slice.byteLength;
+        if (sinceYield >= BODY_SLICE_BYTES) {
+          sinceYield = 0;
+          await scheduler.wait(0);
+        }
       }
     }
     await writer.close();
